@@ -1,0 +1,237 @@
+"""UI configuration of a makerspace hub: the hub entry and its options.
+
+The subentry flows (machines, recording sensors, printers) live in `subentry_flows`.
+"""
+
+import os
+from typing import Any
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util import slugify
+import voluptuous as vol
+from yarl import URL
+
+from .const import (
+    CONF_EXPIRY_GRACE_DAYS,
+    CONF_ML_API_TOKEN,
+    CONF_ML_API_URL,
+    CONF_NAME,
+    CONF_NOTIFY_SERVICES,
+    CONF_RECORDINGS_DIR,
+    CONF_SNAPSHOT_BASE_URL,
+    CONF_USERS_FILE,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    MAX_EXPIRY_GRACE_DAYS,
+    SUBENTRY_MACHINE,
+    SUBENTRY_PRINTER,
+    SUBENTRY_RECORDING_SENSOR,
+)
+from .ml_api import (
+    MlApiClient,
+    MlApiNotObicoError,
+    MlApiTokenRejectedError,
+    MlApiUnreachableError,
+)
+from .settings import (
+    HubSettings,
+    InvalidConfigError,
+    resolve_config_path,
+    resolve_recordings_dir,
+)
+from .subentry_flows import (
+    MachineSubentryFlow,
+    PrinterSubentryFlow,
+    RecordingSensorSubentryFlow,
+)
+
+NOTIFY_DOMAIN = "notify"
+# `notify.send_message` targets notify entities and cannot be called without one.
+_ENTITY_NOTIFY_SERVICE = "send_message"
+
+
+class MakerspaceHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a makerspace hub."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the makerspace's name."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            if not name:
+                errors[CONF_NAME] = "name_required"
+            else:
+                await self.async_set_unique_id(slugify(name) or name.casefold())
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=name,
+                    data={CONF_NAME: name, CONF_WEBHOOK_ID: webhook.async_generate_id()},
+                    options=HubSettings().as_options(),
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_NAME): TextSelector()}), user_input
+            ),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Return the options flow of a hub."""
+        return MakerspaceHubOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the kinds of devices a hub holds."""
+        return {
+            SUBENTRY_MACHINE: MachineSubentryFlow,
+            SUBENTRY_RECORDING_SENSOR: RecordingSensorSubentryFlow,
+            SUBENTRY_PRINTER: PrinterSubentryFlow,
+        }
+
+
+def _notify_services(hass: HomeAssistant) -> list[str]:
+    return sorted(
+        f"{NOTIFY_DOMAIN}.{service}"
+        for service in hass.services.async_services_for_domain(NOTIFY_DOMAIN)
+        if service != _ENTITY_NOTIFY_SERVICE
+    )
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+def _options_schema(hass: HomeAssistant) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_USERS_FILE): TextSelector(),
+            vol.Required(CONF_EXPIRY_GRACE_DAYS): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_EXPIRY_GRACE_DAYS,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="days",
+                )
+            ),
+            vol.Optional(CONF_NOTIFY_SERVICES): SelectSelector(
+                SelectSelectorConfig(
+                    options=_notify_services(hass),
+                    multiple=True,
+                    custom_value=True,
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Optional(CONF_ML_API_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            vol.Optional(CONF_ML_API_TOKEN): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+            vol.Optional(CONF_SNAPSHOT_BASE_URL): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.URL)
+            ),
+            vol.Required(CONF_RECORDINGS_DIR): TextSelector(),
+        }
+    )
+
+
+class MakerspaceHubOptionsFlow(OptionsFlow):
+    """Edit a hub's options."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and validate all options in one form."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                settings = HubSettings.from_options(user_input)
+                await self._async_validate(settings)
+            except InvalidConfigError as problem:
+                errors[problem.field] = problem.key
+                placeholders.update(problem.placeholders)
+            else:
+                return self.async_create_entry(data=settings.as_options())
+        suggested = user_input or HubSettings.from_options(self.config_entry.options).as_options()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(_options_schema(self.hass), suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_validate(self, settings: HubSettings) -> None:
+        hass = self.hass
+        users_file = resolve_config_path(settings.users_file, hass.config.config_dir)
+        if await hass.async_add_executor_job(os.path.isdir, users_file):
+            raise InvalidConfigError("users_file_is_directory", CONF_USERS_FILE)
+
+        for service in settings.notify_services:
+            domain, _, name = service.partition(".")
+            if domain != NOTIFY_DOMAIN or not hass.services.has_service(domain, name):
+                raise InvalidConfigError(
+                    "notify_service_not_found", CONF_NOTIFY_SERVICES, {"service": service}
+                )
+
+        if settings.snapshot_base_url and not _is_http_url(settings.snapshot_base_url):
+            raise InvalidConfigError("invalid_url", CONF_SNAPSHOT_BASE_URL)
+        if settings.ml_api_token and not settings.ml_api_url:
+            raise InvalidConfigError("ml_api_token_without_url", CONF_ML_API_TOKEN)
+        if settings.ml_api_url:
+            await self._async_validate_ml_api(settings.ml_api_url, settings.ml_api_token)
+
+        recordings_dir = resolve_recordings_dir(
+            settings.recordings_dir,
+            hass.config.config_dir,
+            hass.config.media_dirs.get("local", hass.config.path("media")),
+        )
+        if not await hass.async_add_executor_job(hass.config.is_allowed_path, recordings_dir):
+            raise InvalidConfigError(
+                "recordings_dir_not_allowed", CONF_RECORDINGS_DIR, {"path": recordings_dir}
+            )
+
+    async def _async_validate_ml_api(self, url: str, token: str | None) -> None:
+        if not _is_http_url(url):
+            raise InvalidConfigError("invalid_url", CONF_ML_API_URL)
+        client = MlApiClient(async_get_clientsession(self.hass), url, token)
+        try:
+            await client.async_validate()
+        except MlApiUnreachableError as err:
+            raise InvalidConfigError("ml_api_cannot_connect", CONF_ML_API_URL) from err
+        except MlApiNotObicoError as err:
+            raise InvalidConfigError("ml_api_not_obico", CONF_ML_API_URL) from err
+        except MlApiTokenRejectedError as err:
+            raise InvalidConfigError("ml_api_invalid_token", CONF_ML_API_TOKEN) from err

@@ -1,0 +1,93 @@
+"""Devices of a hub and the base class of every makerspace_hub entity.
+
+The hub is one device; every subentry (machine, recording sensor, printer) is one
+device linked to it as its via device (set up by `async_sync_devices`). Unique ids
+are `<entry id>_<subentry id or "hub">_<key>`.
+"""
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .const import (
+    CONF_NAME,
+    DOMAIN,
+    SUBENTRY_MACHINE,
+    SUBENTRY_PRINTER,
+    SUBENTRY_RECORDING_SENSOR,
+)
+
+MANUFACTURER = "makerspace_hub"
+_MODELS = {
+    SUBENTRY_MACHINE: "RFID machine access",
+    SUBENTRY_RECORDING_SENSOR: "Scheduled recording sensor",
+    SUBENTRY_PRINTER: "3D printer failure detection",
+}
+
+
+def hub_device_info(entry: ConfigEntry) -> DeviceInfo:
+    """Describe the hub's own device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.data[CONF_NAME],
+        manufacturer=MANUFACTURER,
+        model="Makerspace hub",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def subentry_device_info(subentry: ConfigSubentry) -> DeviceInfo:
+    """Describe the device of a machine, recording sensor or printer.
+
+    The link to the hub device is not part of it: `via_device` is deprecated in the
+    newest registry and `via_device_id` unknown to the oldest, so the link is set by
+    device id in `async_sync_devices`, which works on both.
+    """
+    return DeviceInfo(
+        identifiers={(DOMAIN, subentry.subentry_id)},
+        name=subentry.title,
+        manufacturer=MANUFACTURER,
+        model=_MODELS.get(subentry.subentry_type),
+    )
+
+
+@callback
+def async_sync_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Create the hub device and one device per subentry; remove stale ones."""
+    registry = dr.async_get(hass)
+    hub = registry.async_get_or_create(config_entry_id=entry.entry_id, **hub_device_info(entry))
+    keep = {hub.id}
+    for subentry in entry.subentries.values():
+        device = registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            config_subentry_id=subentry.subentry_id,
+            **subentry_device_info(subentry),
+        )
+        if device.via_device_id != hub.id:
+            registry.async_update_device(device.id, via_device_id=hub.id)
+        keep.add(device.id)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if device.id not in keep:
+            registry.async_remove_device(device.id)
+
+
+class MakerspaceEntity(Entity):
+    """An entity of the hub device (subentry None) or of a subentry's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        entry: ConfigEntry,
+        subentry: ConfigSubentry | None,
+        description: EntityDescription,
+    ) -> None:
+        """Attach the entity to its device."""
+        self.entity_description = description
+        owner = subentry.subentry_id if subentry else "hub"
+        self._attr_unique_id = f"{entry.entry_id}_{owner}_{description.key}"
+        self._attr_device_info = (
+            subentry_device_info(subentry) if subentry else hub_device_info(entry)
+        )
