@@ -82,7 +82,11 @@ async def _reconfigure(
 async def _configure(
     hass: HomeAssistant, result: dict[str, Any], user_input: dict[str, Any]
 ) -> dict[str, Any]:
-    return dict(await hass.config_entries.subentries.async_configure(result["flow_id"], user_input))
+    result = dict(
+        await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    )
+    await hass.async_block_till_done()  # a new or changed subentry reloads the hub
+    return result
 
 
 def _machine_input(**changes: Any) -> dict[str, Any]:

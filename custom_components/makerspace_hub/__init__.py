@@ -1,41 +1,67 @@
 """makerspace_hub: run a makerspace from Home Assistant.
 
-Setting up a hub entry validates its configuration (`hub.MakerspaceHub`), keeps its
-devices in step with its subentries and sets up the platforms. Any change of the
-options or subentries reloads the entry once.
+Setting up a hub entry validates its configuration (`hub.MakerspaceHub`), loads its
+owners' state (`storage_health`), keeps its devices in step with its subentries and
+sets up the platforms. Any change of the options or subentries reloads the entry
+once; the owners' state survives in memory and on disk.
 """
 
 import asyncio
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
+from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN
 from .entity import async_sync_devices
 from .hub import MakerspaceConfigEntry, MakerspaceHub, invalid_subentry_issue_id
+from .storage_health import DATA_STORAGE, StateStorage
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Keep the state storage for as long as Home Assistant runs."""
+    storage = hass.data[DATA_STORAGE] = StateStorage(hass)
+
+    async def flush_on_stop(_event: Event) -> None:
+        await storage.async_flush_all()
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_FINAL_WRITE, flush_on_stop)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
     """Set up a makerspace hub."""
-    entry.runtime_data = MakerspaceHub.from_entry(hass, entry)
+    storage = hass.data[DATA_STORAGE].hub(entry.entry_id)
+    hub = MakerspaceHub.from_entry(hass, entry, storage)
+    await storage.async_load(hub.stores.values())
+    entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
+    storage.async_update_health()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
-    """Unload a makerspace hub."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload a makerspace hub; write its pending state first (bounded)."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.storage.async_flush()
+    return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> None:
-    """Forget the repair issues of a deleted hub."""
+    """Forget a deleted hub: its state files and repair issues."""
     for subentry_id in entry.subentries:
         ir.async_delete_issue(hass, DOMAIN, invalid_subentry_issue_id(subentry_id))
+    await hass.data[DATA_STORAGE].async_remove_hub(entry.entry_id)
 
 
 async def async_remove_config_entry_device(
@@ -59,4 +85,5 @@ async def _async_entry_changed(hass: HomeAssistant, entry: MakerspaceConfigEntry
     hub.reload_scheduled = True
     # Listeners start eagerly inside the change; let the rest of the batch land first.
     await asyncio.sleep(0)
+    hub.async_follow_subentries(entry)
     hass.config_entries.async_schedule_reload(entry.entry_id)

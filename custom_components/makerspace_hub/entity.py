@@ -5,8 +5,10 @@ device linked to it as its via device (set up by `async_sync_devices`). Unique i
 are `<entry id>_<subentry id or "hub">_<key>`.
 """
 
+from typing import Protocol
+
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -73,21 +75,39 @@ def async_sync_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
             registry.async_remove_device(device.id)
 
 
+class Observable(Protocol):
+    """Something that calls its listeners when it changes (a store, a machine...)."""
+
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` on every change; return the function that removes it."""
+
+
 class MakerspaceEntity(Entity):
-    """An entity of the hub device (subentry None) or of a subentry's device."""
+    """An entity of the hub device (subentry None) or of a subentry's device.
+
+    It is pushed, never polled: it writes its state whenever `source` changes.
+    """
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
 
     def __init__(
         self,
         entry: ConfigEntry,
         subentry: ConfigSubentry | None,
         description: EntityDescription,
+        source: Observable,
     ) -> None:
-        """Attach the entity to its device."""
+        """Attach the entity to its device and its source of changes."""
         self.entity_description = description
+        self._source = source
         owner = subentry.subentry_id if subentry else "hub"
         self._attr_unique_id = f"{entry.entry_id}_{owner}_{description.key}"
         self._attr_device_info = (
             subentry_device_info(subentry) if subentry else hub_device_info(entry)
         )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the source's changes."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._source.async_add_listener(self.async_write_ha_state))

@@ -1,16 +1,18 @@
-"""The running hub: the validated configuration of one hub entry and its subentries.
+"""The running hub: the validated configuration of one hub entry and its owners' stores.
 
 `MakerspaceHub` is the entry's typed `runtime_data`. It is built from the stored
 entry at setup; a subentry that fails validation (hand-edited storage, a downgrade)
 is skipped with a repair issue instead of taking every other machine down with it.
+Every valid subentry is an owner with a state store (see `state_store`).
 """
 
 from dataclasses import dataclass, field
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import slugify
 
 from .const import (
     DOMAIN,
@@ -26,8 +28,11 @@ from .settings import (
     PrinterSettings,
     RecordingSensorSettings,
 )
+from .state_store import OwnerStore
+from .storage_health import HubStorage
 
 type MakerspaceConfigEntry = ConfigEntry[MakerspaceHub]
+type OwnerSettings = MachineSettings | RecordingSensorSettings | PrinterSettings
 
 
 def invalid_subentry_issue_id(subentry_id: str) -> str:
@@ -35,43 +40,66 @@ def invalid_subentry_issue_id(subentry_id: str) -> str:
     return f"invalid_subentry_{subentry_id}"
 
 
+def parse_subentry(subentry: ConfigSubentry) -> OwnerSettings | None:
+    """Return the settings of a subentry (None for an unknown type).
+
+    Raises InvalidConfigError when the stored data is invalid.
+    """
+    if subentry.subentry_type == SUBENTRY_MACHINE:
+        return MachineSettings.from_data(subentry.data)
+    if subentry.subentry_type == SUBENTRY_RECORDING_SENSOR:
+        return RecordingSensorSettings.from_data(subentry.data)
+    if subentry.subentry_type == SUBENTRY_PRINTER:
+        return PrinterSettings.from_data(subentry.data)
+    return None
+
+
+def storage_name(settings: OwnerSettings) -> str:
+    """Return the file name (without .json) of an owner's state.
+
+    Machine and recording sensor names are already file-safe; a printer's free-form
+    name is slugified (printer names are unique by slug).
+    """
+    if isinstance(settings, PrinterSettings):
+        return slugify(settings.name)
+    return settings.name
+
+
 @dataclass
 class MakerspaceHub:
-    """One makerspace: its options and the devices configured in it."""
+    """One makerspace: its options, the devices configured in it and their stores."""
 
     settings: HubSettings
+    storage: HubStorage
     machines: dict[str, MachineSettings] = field(default_factory=dict)
     recording_sensors: dict[str, RecordingSensorSettings] = field(default_factory=dict)
     printers: dict[str, PrinterSettings] = field(default_factory=dict)
+    stores: dict[str, OwnerStore] = field(default_factory=dict)
     reload_scheduled: bool = False
 
     @classmethod
-    def from_entry(cls, hass: HomeAssistant, entry: ConfigEntry) -> "MakerspaceHub":
-        """Validate the entry's options and subentries."""
+    def from_entry(
+        cls, hass: HomeAssistant, entry: ConfigEntry, storage: HubStorage
+    ) -> "MakerspaceHub":
+        """Validate the entry's options and subentries and pick their stores."""
         try:
-            hub = cls(settings=HubSettings.from_options(entry.options))
+            settings = HubSettings.from_options(entry.options)
         except InvalidConfigError as problem:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_options",
                 translation_placeholders={"option": problem.field},
             ) from problem
+        hub = cls(settings=settings, storage=storage)
+        storage.settings = settings
         for subentry in entry.subentries.values():
             hub._add_subentry(hass, subentry)
         return hub
 
     def _add_subentry(self, hass: HomeAssistant, subentry: ConfigSubentry) -> None:
         issue_id = invalid_subentry_issue_id(subentry.subentry_id)
-        subentry_id, data = subentry.subentry_id, subentry.data
         try:
-            if subentry.subentry_type == SUBENTRY_MACHINE:
-                self.machines[subentry_id] = MachineSettings.from_data(data)
-            elif subentry.subentry_type == SUBENTRY_RECORDING_SENSOR:
-                self.recording_sensors[subentry_id] = RecordingSensorSettings.from_data(data)
-            elif subentry.subentry_type == SUBENTRY_PRINTER:
-                self.printers[subentry_id] = PrinterSettings.from_data(data)
-            else:
-                LOGGER.warning("Ignoring %s: unknown subentry type", subentry.title)
+            settings = parse_subentry(subentry)
         except InvalidConfigError as problem:
             LOGGER.error("Cannot use %s: invalid %s", subentry.title, problem.field)
             ir.async_create_issue(
@@ -83,5 +111,33 @@ class MakerspaceHub:
                 translation_key="invalid_subentry",
                 translation_placeholders={"title": subentry.title, "field": problem.field},
             )
+            return
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        if settings is None:
+            LOGGER.warning("Ignoring %s: unknown subentry type", subentry.title)
+            return
+        subentry_id = subentry.subentry_id
+        if isinstance(settings, MachineSettings):
+            self.machines[subentry_id] = settings
+        elif isinstance(settings, RecordingSensorSettings):
+            self.recording_sensors[subentry_id] = settings
         else:
-            ir.async_delete_issue(hass, DOMAIN, issue_id)
+            self.printers[subentry_id] = settings
+        self.stores[subentry_id] = self.storage.store(
+            subentry.subentry_type, storage_name(settings)
+        )
+
+    @callback
+    def async_follow_subentries(self, entry: ConfigEntry) -> None:
+        """Before a reload: move the state of renamed owners, drop removed ones."""
+        for subentry_id, store in self.stores.items():
+            subentry = entry.subentries.get(subentry_id)
+            if subentry is None:
+                self.storage.async_retire(store.kind, store.name)
+                continue
+            try:
+                settings = parse_subentry(subentry)
+            except InvalidConfigError:
+                continue  # the reload reports it; keep its state for when it is fixed
+            if settings is not None and (new := storage_name(settings)) != store.name:
+                self.storage.async_rename(store.kind, store.name, new)

@@ -1,0 +1,280 @@
+"""Write-behind, bounded persistence of every owner's state (persistence spec).
+
+Owners (machines, printers, recording sensors) keep their state in memory and hand
+each new state to `OwnerStore.save`; a worker thread writes it. The event loop never
+waits on the disk, and nothing that answers a board ever awaits a save.
+
+- Single flight per owner: at most one save thread; states saved meanwhile
+  coalesce, and the newest is written once when the thread ends.
+- Each attempt is bounded by STATE_SAVE_TIMEOUT_SEC: past it the attempt counts as a
+  timeout of the owner (a lifetime count kept in the state file) and its thread is
+  left to finish; its outcome is consumed, never raised.
+- Stores live in `hass.data` across reloads of a hub, so a reload during a hung disk
+  neither loses the newest state nor starts a second thread for the same file.
+
+The health of a hub's stores (timeouts, failing writes, alerts, repair issues) is
+`storage_health.HubStorage`'s business.
+"""
+
+import asyncio
+from collections.abc import Callable
+from contextlib import suppress
+import copy
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+
+from .const import DOMAIN, LOGGER
+from .persistence import STATE_SAVE_TIMEOUT_SEC, LoadedState, encode_state, lock_path
+
+if TYPE_CHECKING:
+    from .storage_health import HubStorage
+
+# After a failed write (e.g. a read-only folder) the newest state is retried this
+# often even when nothing changes.
+SAVE_RETRY_SEC = 30.0
+
+KIND_LABELS = {
+    "machine": "machine",
+    "printer": "printer",
+    "recording_sensor": "recording sensor",
+}
+
+
+def run_in_thread[T](
+    hass: HomeAssistant, name: str, func: Callable[..., T], *args: Any
+) -> asyncio.Future[T]:
+    """Run blocking `func` in a new daemon thread; its outcome arrives as a future.
+
+    A hung disk must not occupy Home Assistant's executor, whose threads every
+    integration shares: each blocking disk job of this integration gets its own
+    thread, and single flight keeps their number at one per owner.
+    """
+    loop = hass.loop
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = func(*args)
+        except Exception as err:  # noqa: BLE001 - handed to the loop, never leaked
+            outcome = partial(future.set_exception, err)
+        else:
+            outcome = partial(future.set_result, result)
+        # RuntimeError: the loop is closed because Home Assistant has stopped.
+        with suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def delete_state_file(path: Path) -> None:
+    """Delete a state file and its lock file. Blocking."""
+    for stale in (path, lock_path(path)):
+        with suppress(FileNotFoundError):
+            stale.unlink()
+
+
+@dataclass(eq=False, slots=True)
+class SaveAttempt:
+    """One write of one owner's state, running in its own thread."""
+
+    started: float
+    future: asyncio.Future[None]  # the thread's outcome
+    settled: asyncio.Future[None]  # resolved once the store has taken the outcome in
+    timed_out: bool = False
+    cancel_deadline: CALLBACK_TYPE | None = field(default=None, repr=False)
+
+
+class OwnerStore:
+    """The persisted state of one owner: newest in memory, a copy on disk."""
+
+    def __init__(self, hub: "HubStorage", kind: str, name: str) -> None:
+        """Keep `kind`/`name`'s state in `<hub folder>/<kind>/<name>.json`."""
+        self.hub = hub
+        self.kind = kind
+        self.name = name
+        self.path = hub.folder / kind / f"{name}.json"
+        self.save_timeouts = 0
+        self.loaded = False
+        self.last_error: str | None = None
+        self.writable = True
+        self._data: dict[str, Any] | None = None
+        self._dirty = False
+        self._attempt: SaveAttempt | None = None
+        self._retry: CALLBACK_TYPE | None = None
+        self._retired = False
+
+    @property
+    def label(self) -> str:
+        """Return how alerts and logs name the owner, e.g. `machine laser`."""
+        return f"{KIND_LABELS.get(self.kind, self.kind)} {self.name}"
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """Return the newest state (None: start from defaults)."""
+        return copy.deepcopy(self._data)
+
+    @property
+    def pending(self) -> bool:
+        """Return True while the newest state has not reached the disk."""
+        return self._dirty or self._attempt is not None
+
+    @property
+    def hung(self) -> bool:
+        """Return True while a save that timed out is still running."""
+        return self._attempt is not None and self._attempt.timed_out
+
+    @callback
+    def apply_loaded(self, loaded: LoadedState) -> None:
+        """Take what reading the state file found (once, at the first setup)."""
+        self._data = loaded.data
+        self.save_timeouts = loaded.save_timeouts
+        self.writable = loaded.writable
+        self.loaded = True
+
+    @callback
+    def adopt(self, previous: "OwnerStore") -> None:
+        """Take over the state of a renamed owner's store and save it here."""
+        self._data = previous.data
+        self.save_timeouts = previous.save_timeouts
+        self.loaded = True
+        self._mark_dirty()
+
+    @callback
+    def reset(self) -> None:
+        """Start over from defaults (the owner rejected the data it was given)."""
+        self._data = None
+        self.writable = True
+
+    @callback
+    def save(self, data: dict[str, Any]) -> None:
+        """Take the owner's newest state; it reaches the disk in the background."""
+        self._data = copy.deepcopy(data)
+        self._mark_dirty()
+
+    @callback
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if self._attempt is None and self.writable and not self._retired:
+            self._start_attempt()
+
+    @callback
+    def _start_attempt(self) -> None:
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+        payload = encode_state(self.kind, self.name, self._data or {}, self.save_timeouts)
+        self._dirty = False
+        hass = self.hub.hass
+        future = run_in_thread(
+            hass,
+            f"{DOMAIN}-save-{self.kind}-{self.name}",
+            self.hub.storage.writer.write,
+            self.path,
+            payload,
+        )
+        attempt = SaveAttempt(
+            started=time.monotonic(), future=future, settled=hass.loop.create_future()
+        )
+        self._attempt = attempt
+        attempt.cancel_deadline = async_call_later(
+            hass, STATE_SAVE_TIMEOUT_SEC, HassJob(partial(self._on_deadline, attempt))
+        )
+        future.add_done_callback(partial(self._on_attempt_done, attempt))
+
+    @callback
+    def _on_deadline(self, attempt: SaveAttempt, _now: Any) -> None:
+        attempt.cancel_deadline = None
+        if attempt.future.done():
+            return
+        attempt.timed_out = True
+        self.save_timeouts += 1
+        self._dirty = True  # the new count must reach the disk too
+        LOGGER.warning(
+            "Saving the state of %s takes longer than %.0f s; the disk may be slow or hung",
+            self.label,
+            STATE_SAVE_TIMEOUT_SEC,
+        )
+        self.hub.async_save_timed_out(self)
+
+    @callback
+    def _on_attempt_done(self, attempt: SaveAttempt, future: asyncio.Future[None]) -> None:
+        if attempt.cancel_deadline is not None:
+            attempt.cancel_deadline()
+        self._attempt = None
+        error = future.exception()
+        if attempt.timed_out:
+            LOGGER.info(
+                "The late save of %s ended after %.1f s",
+                self.label,
+                time.monotonic() - attempt.started,
+            )
+        if error is None:
+            if self.last_error is not None:
+                LOGGER.info("Saving the state of %s works again", self.label)
+            self.last_error = None
+        else:
+            if self.last_error is None:
+                LOGGER.error("Cannot save the state of %s to %s: %s", self.label, self.path, error)
+            self.last_error = str(error) or type(error).__name__
+            self._dirty = True
+        attempt.settled.set_result(None)
+        self.hub.async_save_finished(self)
+        if self._retired:
+            self._async_delete_file()
+        elif self._dirty and error is None:
+            self._start_attempt()
+        elif self._dirty:
+            self._retry = async_call_later(
+                self.hub.hass, SAVE_RETRY_SEC, HassJob(self._on_retry, cancel_on_shutdown=True)
+            )
+
+    @callback
+    def _on_retry(self, _now: Any) -> None:
+        self._retry = None
+        if self._attempt is None and self._dirty:
+            self._start_attempt()
+
+    async def async_flush(self) -> bool:
+        """Write pending state, bounded by STATE_SAVE_TIMEOUT_SEC; True when on disk."""
+        try:
+            async with asyncio.timeout(STATE_SAVE_TIMEOUT_SEC):
+                while self._dirty or self._attempt is not None:
+                    if self._attempt is None:
+                        if not self.writable or self._retired:
+                            return False
+                        self._start_attempt()
+                    attempt = self._attempt
+                    if attempt is not None:
+                        await asyncio.shield(attempt.settled)
+                    if self.last_error is not None:
+                        return False  # logged already; retried later
+        except TimeoutError:
+            LOGGER.warning("The newest state of %s may not have reached the disk", self.label)
+            return False
+        return True
+
+    @callback
+    def retire(self) -> None:
+        """Stop saving for good and delete the file (after a running save ends)."""
+        self._retired = True
+        if self._retry is not None:
+            self._retry()
+            self._retry = None
+        if self._attempt is None:
+            self._async_delete_file()
+
+    @callback
+    def _async_delete_file(self) -> None:
+        self.hub.hass.async_add_executor_job(delete_state_file, self.path)

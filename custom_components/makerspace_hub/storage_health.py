@@ -1,0 +1,362 @@
+"""The state files of each hub and their health: timeouts, alerts, repair issues.
+
+`StateStorage` (one per Home Assistant, in `hass.data`) holds a `HubStorage` per hub
+entry; both outlive reloads of the entry. A `HubStorage` creates and loads its
+owners' stores, counts their save timeouts, sends the per-owner and fleet-wide
+alerts through the hub's notify services and keeps the repair issues:
+
+- `storage_slow`: a save timed out within the last STORAGE_ISSUE_WINDOW_SEC, or a
+  timed-out save is still running;
+- `storage_failing`: the newest write of some owner failed (e.g. read-only folder);
+- `state_file_set_aside` / `state_file_unusable`: a state file could not be used.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+import shutil
+import time
+from typing import Any
+
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util.hass_dict import HassKey
+
+from .alerts import async_send_alert
+from .const import DOMAIN, LOGGER
+from .persistence import (
+    FLEET_TIMEOUT_WINDOW_SEC,
+    STATE_SAVE_TIMEOUT_SEC,
+    AtomicFileWriter,
+    FleetTimeoutTracker,
+    LoadedState,
+    read_state_file,
+    set_aside_invalid,
+)
+from .settings import HubSettings
+from .state_store import OwnerStore, run_in_thread
+
+DATA_STORAGE: HassKey["StateStorage"] = HassKey(f"{DOMAIN}_storage")
+
+STORAGE_ISSUE_WINDOW_SEC = 600.0
+STATE_LOAD_TIMEOUT_SEC = 30.0
+# The per-owner alert fires on this lifetime timeout (one transient stall is tolerated).
+OWNER_ALERT_TIMEOUT = 2
+# The fleet alert waits this long for more owners hit by the same hang.
+FLEET_ALERT_GATHER_SEC = 5.0
+
+
+def _read_all(paths: list[Path]) -> list[LoadedState]:
+    return [read_state_file(path) for path in paths]
+
+
+class HubStorage:
+    """The stores of one hub's owners and their health."""
+
+    def __init__(self, hass: HomeAssistant, storage: "StateStorage", entry_id: str) -> None:
+        """Keep the hub's state files under `.storage/makerspace_hub/<entry id>/`."""
+        self.hass = hass
+        self.storage = storage
+        self.entry_id = entry_id
+        self.folder = Path(hass.config.path(".storage", DOMAIN, entry_id))
+        self.settings = HubSettings()  # the running hub's, for alerts
+        self.tracker = FleetTimeoutTracker()
+        self.last_timeout: float | None = None
+        self._stores: dict[tuple[str, str], OwnerStore] = {}
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._health_check: CALLBACK_TYPE | None = None
+        self._reading: asyncio.Future[list[LoadedState]] | None = None
+        self._slow = False
+
+    # --- stores ---------------------------------------------------------------------
+
+    @callback
+    def store(self, kind: str, name: str) -> OwnerStore:
+        """Return the store of an owner, creating it on first use."""
+        key = (kind, name)
+        if key not in self._stores:
+            self._stores[key] = OwnerStore(self, kind, name)
+        return self._stores[key]
+
+    @property
+    def stores(self) -> list[OwnerStore]:
+        """Return every store of the hub."""
+        return list(self._stores.values())
+
+    async def async_load(self, stores: Iterable[OwnerStore]) -> None:
+        """Read the state files not read yet, in a worker thread, bounded.
+
+        A disk that does not answer within STATE_LOAD_TIMEOUT_SEC makes the setup
+        retry later instead of starting machines from defaults; a retry waits for
+        the same read instead of starting another one.
+        """
+        pending = [store for store in stores if not store.loaded]
+        if not pending:
+            return
+        if self._reading is None:
+            self._reading = run_in_thread(
+                self.hass, f"{DOMAIN}-load", _read_all, [store.path for store in pending]
+            )
+            reading, covered = self._reading, pending
+            reading.add_done_callback(lambda _: self._apply_read(covered, reading))
+        try:
+            await asyncio.wait_for(asyncio.shield(self._reading), STATE_LOAD_TIMEOUT_SEC)
+        except TimeoutError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="state_load_timeout",
+                translation_placeholders={"folder": str(self.folder)},
+            ) from err
+        if any(not store.loaded for store in pending):
+            await self.async_load(pending)  # stores created during an earlier read
+
+    @callback
+    def _apply_read(
+        self, stores: list[OwnerStore], reading: asyncio.Future[list[LoadedState]]
+    ) -> None:
+        self._reading = None
+        # The read itself catches every OSError; anything else is a bug to surface.
+        for store, loaded in zip(stores, reading.result(), strict=True):
+            if not store.loaded:
+                store.apply_loaded(loaded)
+                self._report_load_problem(store, loaded)
+
+    @callback
+    def _report_load_problem(self, store: OwnerStore, loaded: LoadedState) -> None:
+        if loaded.problem is None:
+            return
+        if loaded.set_aside is not None:
+            LOGGER.error(
+                "The state file of %s could not be used (%s); it was moved to %s and %s "
+                "starts from defaults",
+                store.label,
+                loaded.problem,
+                loaded.set_aside,
+                store.label,
+            )
+            self._create_file_issue(
+                store, "state_file_set_aside", str(loaded.set_aside), loaded.problem
+            )
+        else:
+            LOGGER.error(
+                "The state file %s of %s cannot be used (%s) nor moved aside; its state is "
+                "not saved until the file is fixed or removed",
+                store.path,
+                store.label,
+                loaded.problem,
+            )
+            self._create_file_issue(store, "state_file_unusable", str(store.path), loaded.problem)
+
+    @callback
+    def _create_file_issue(self, store: OwnerStore, key: str, file: str, problem: str) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{key}_{self.entry_id}_{store.kind}_{store.name}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=key,
+            translation_placeholders={"owner": store.label, "file": file, "problem": problem},
+        )
+
+    async def async_reject(self, store: OwnerStore, problem: str) -> None:
+        """Move aside a file whose data the owner cannot use, and start over."""
+        target = await self.hass.async_add_executor_job(set_aside_invalid, store.path)
+        store.reset()
+        self._report_load_problem(
+            store, LoadedState(problem=problem, set_aside=target, writable=target is not None)
+        )
+        store.writable = target is not None
+
+    @callback
+    def async_rename(self, kind: str, old: str, new: str) -> None:
+        """Move the state of a renamed owner to its new file name."""
+        if (previous := self._stores.pop((kind, old), None)) is None or not previous.loaded:
+            return
+        self.store(kind, new).adopt(previous)
+        previous.retire()
+
+    @callback
+    def async_retire(self, kind: str, name: str) -> None:
+        """Forget the state of a removed owner and delete its file."""
+        if (store := self._stores.pop((kind, name), None)) is not None:
+            store.retire()
+
+    async def async_flush(self) -> bool:
+        """Write every pending state, concurrently, bounded; True when all is on disk."""
+        results = await asyncio.gather(
+            *(store.async_flush() for store in self.stores if store.pending)
+        )
+        return all(results)
+
+    # --- health -----------------------------------------------------------------------
+
+    @property
+    def save_timeouts(self) -> int:
+        """Return the lifetime save timeouts of all owners."""
+        return sum(store.save_timeouts for store in self.stores)
+
+    @property
+    def slow(self) -> bool:
+        """Return True while saves time out or did so in the last 10 minutes."""
+        return self._slow
+
+    @property
+    def failing(self) -> list[OwnerStore]:
+        """Return the owners whose newest write failed."""
+        return [store for store in self.stores if store.last_error is not None]
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` when counts or health change; return the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_save_timed_out(self, store: OwnerStore) -> None:
+        """Count an attempt of `store` that ran past STATE_SAVE_TIMEOUT_SEC; alert."""
+        self.last_timeout = time.monotonic()
+        if store.save_timeouts == OWNER_ALERT_TIMEOUT:
+            self._alert(
+                f"owner_{store.kind}_{store.name}",
+                f"Saving the state of {store.label} timed out again",
+                f"Saving the state of {store.label} took longer than "
+                f"{STATE_SAVE_TIMEOUT_SEC:.0f} s for the {OWNER_ALERT_TIMEOUT}nd time "
+                f"({store.save_timeouts} timeouts so far). The disk of Home Assistant is "
+                "probably slow or hung. Machines keep working from memory.",
+            )
+        if self.tracker.record(store.label) is not None:
+            # Owners hit by the same hang time out within moments of each other:
+            # gather them so that one alert names them all.
+            async_call_later(
+                self.hass,
+                FLEET_ALERT_GATHER_SEC,
+                HassJob(self._fleet_alert, cancel_on_shutdown=True),
+            )
+        self.async_update_health()
+
+    @callback
+    def async_save_finished(self, store: OwnerStore) -> None:
+        """Take note that an attempt of `store` ended (in time or late, ok or failed)."""
+        self.async_update_health()
+
+    @callback
+    def _fleet_alert(self, _now: Any) -> None:
+        owners = self.tracker.owners_in_window()
+        self._alert(
+            "fleet",
+            "State storage is slow or hung",
+            f"State saves of {len(owners)} owners timed out within "
+            f"{FLEET_TIMEOUT_WINDOW_SEC:.0f} s: {', '.join(owners)}. The disk of Home "
+            "Assistant is probably slow or hung. Machines keep working from memory.",
+        )
+
+    @callback
+    def _alert(self, key: str, title: str, message: str) -> None:
+        LOGGER.warning("%s: %s", title, message)
+        self.hass.async_create_background_task(
+            async_send_alert(
+                self.hass,
+                self.settings,
+                title=title,
+                message=message,
+                notification_id=f"{DOMAIN}_{self.entry_id}_{key}",
+            ),
+            f"{DOMAIN} storage alert",
+        )
+
+    @callback
+    def async_update_health(self, _now: Any = None) -> None:
+        """Re-evaluate the repair issues and tell the entities."""
+        if self._health_check is not None:
+            self._health_check()
+            self._health_check = None
+        hung = [store for store in self.stores if store.hung]
+        since = None if self.last_timeout is None else time.monotonic() - self.last_timeout
+        recent = since is not None and since < STORAGE_ISSUE_WINDOW_SEC
+        self._slow = bool(hung) or recent
+        if recent and since is not None:
+            self._health_check = async_call_later(
+                self.hass,
+                STORAGE_ISSUE_WINDOW_SEC - since,
+                HassJob(self.async_update_health, cancel_on_shutdown=True),
+            )
+        self._set_issue(
+            "storage_slow",
+            self._slow,
+            {"folder": str(self.folder), "timeouts": str(self.save_timeouts)},
+        )
+        failing = self.failing
+        self._set_issue(
+            "storage_failing",
+            bool(failing),
+            {
+                "owners": ", ".join(store.label for store in failing),
+                "error": next((store.last_error or "" for store in failing), ""),
+                "folder": str(self.folder),
+            },
+        )
+        for listener in list(self._listeners):
+            listener()
+
+    @callback
+    def _set_issue(self, key: str, active: bool, placeholders: dict[str, str]) -> None:
+        issue_id = f"{key}_{self.entry_id}"
+        if active:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=key,
+                translation_placeholders=placeholders,
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @callback
+    def async_shutdown(self) -> None:
+        """Stop the health timer and forget the hub's issues (the hub is deleted)."""
+        if self._health_check is not None:
+            self._health_check()
+            self._health_check = None
+        for store in self.stores:
+            store.retire()
+        issue_registry = ir.async_get(self.hass)
+        for issue_id, issue in list(issue_registry.issues.items()):
+            if issue_id[0] == DOMAIN and self.entry_id in issue.issue_id:
+                ir.async_delete_issue(self.hass, DOMAIN, issue.issue_id)
+
+
+class StateStorage:
+    """All hubs' state files; lives as long as Home Assistant runs."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Write with the atomic writer (tests may give a slower one)."""
+        self.hass = hass
+        self.writer = AtomicFileWriter()
+        self._hubs: dict[str, HubStorage] = {}
+
+    @callback
+    def hub(self, entry_id: str) -> HubStorage:
+        """Return the storage of a hub entry."""
+        if entry_id not in self._hubs:
+            self._hubs[entry_id] = HubStorage(self.hass, self, entry_id)
+        return self._hubs[entry_id]
+
+    async def async_flush_all(self) -> None:
+        """Home Assistant is stopping: write what is pending, bounded."""
+        await asyncio.gather(*(hub.async_flush() for hub in self._hubs.values()))
+
+    async def async_remove_hub(self, entry_id: str) -> None:
+        """Delete the state files of a deleted hub entry."""
+        if (hub := self._hubs.pop(entry_id, None)) is None:
+            hub = HubStorage(self.hass, self, entry_id)
+        hub.async_shutdown()
+        await self.hass.async_add_executor_job(
+            partial(shutil.rmtree, hub.folder, ignore_errors=True)
+        )

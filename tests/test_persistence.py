@@ -1,0 +1,665 @@
+"""Bounded, write-behind persistence through a real Home Assistant and real files.
+
+A hung disk is the real atomic writer held on a threading.Event (tests/slow_disk.py).
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import fcntl
+import json
+import os
+from pathlib import Path
+import struct
+import threading
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.makerspace_hub.alerts import async_send_alert
+from custom_components.makerspace_hub.const import (
+    CONF_NAME,
+    CONF_NOTIFY_SERVICES,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from custom_components.makerspace_hub.persistence import encode_state
+from custom_components.makerspace_hub.settings import HubSettings
+from custom_components.makerspace_hub.state_store import OwnerStore
+from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+
+from .conftest import make_hub_entry, make_subentry, setup_hub, subentry_by_title
+from .slow_disk import SlowDisk
+
+MACHINES = ("laser", "mill", "lathe", "saw", "drill")
+
+
+def _hub(*names: str, **options: Any) -> MockConfigEntry:
+    return make_hub_entry(
+        options,
+        [
+            make_subentry("machine", name, {CONF_NAME: name, CONF_WEBHOOK_ID: f"{name:x<64}"})
+            for name in names
+        ],
+    )
+
+
+def _store(entry: MockConfigEntry, title: str) -> OwnerStore:
+    return entry.runtime_data.stores[subentry_by_title(entry, title).subentry_id]
+
+
+def _state_file(config_dir: Path, entry: MockConfigEntry, name: str) -> Path:
+    return config_dir / ".storage" / DOMAIN / entry.entry_id / "machine" / f"{name}.json"
+
+
+def _slow_disk(hass: HomeAssistant) -> SlowDisk:
+    disk = SlowDisk()
+    hass.data[DATA_STORAGE].writer = disk
+    return disk
+
+
+async def _held(hass: HomeAssistant, disk: SlowDisk, file_name: str, count: int = 1) -> None:
+    assert await hass.async_add_executor_job(disk.wait_until_held, file_name, count)
+
+
+def _save_threads(name: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"{DOMAIN}-save-machine-{name}"]
+
+
+async def _time_passes(hass: HomeAssistant, seconds: float, freezer: Any = None) -> None:
+    if freezer is not None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+    else:
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=seconds))
+    await hass.async_block_till_done()
+
+
+def _register_notify(hass: HomeAssistant, name: str, fail: bool = False) -> list[ServiceCall]:
+    calls: list[ServiceCall] = []
+
+    async def handler(call: ServiceCall) -> None:
+        calls.append(call)
+        if fail:
+            raise RuntimeError("push gateway down")
+
+    hass.services.async_register("notify", name, handler)
+    return calls
+
+
+STATE = {"oops": True, "user": "Ada", "uptime": 59.29, "sessions": [{"start": 1, "hours": 0.5}]}
+
+
+async def test_state_survives_reload_and_restart(hass: HomeAssistant, config_dir: Path) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    store = _store(entry, "laser")
+    assert store.data is None  # a new machine starts from defaults
+    store.save(STATE)
+    assert await store.async_flush()
+
+    path = _state_file(config_dir, entry, "laser")
+    document = json.loads(path.read_text())
+    assert document["data"] == STATE
+    assert document["version"] == 1
+    assert document["kind"] == "machine"
+    assert document["save_timeouts"] == 0
+    assert path.with_name("laser.json.lock").exists()
+    assert not list(path.parent.glob("*.tmp"))
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert _store(entry, "laser").data == STATE
+
+    # A restart: a new process knows nothing but the files.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.data[DATA_STORAGE] = StateStorage(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert _store(entry, "laser").data == STATE
+
+
+async def test_pending_state_is_flushed_on_unload_and_on_stop(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser", "mill"))
+    disk = _slow_disk(hass)
+    gate = disk.hang("laser.json")
+    _store(entry, "laser").save({"n": 1})
+    await _held(hass, disk, "laser.json")
+    _store(entry, "laser").save({"n": 2})  # waits behind the held write
+    gate.set()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"n": 2}
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    mill = _store(entry, "mill")
+    gate = disk.hang("mill.json")
+    mill.save({"n": 1})
+    await _held(hass, disk, "mill.json")
+    mill.save({"n": 2})
+    gate.set()
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert await mill.async_flush()
+    assert json.loads(_state_file(config_dir, entry, "mill").read_text())["data"] == {"n": 2}
+
+
+async def test_single_flight_and_coalescing_during_a_hang(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    disk = _slow_disk(hass)
+    store = _store(entry, "laser")
+    gate = disk.hang("laser.json")
+    store.save({"n": 0})
+    await _held(hass, disk, "laser.json")
+
+    for n in range(1, 51):
+        store.save({"n": n})
+        await asyncio.sleep(0)
+    await _time_passes(hass, 10)  # a 10 s hang
+
+    assert len(_save_threads("laser")) == 1
+    assert store.save_timeouts == 1
+    assert store.hung
+    assert disk.writes["laser.json"] == 0
+
+    gate.set()
+    assert await store.async_flush()
+    document = json.loads(_state_file(config_dir, entry, "laser").read_text())
+    assert document["data"] == {"n": 50}
+    assert document["save_timeouts"] == 1
+    assert disk.writes["laser.json"] == 2  # the held write and one coalesced write
+    assert not store.hung
+
+
+async def test_the_loop_runs_and_other_owners_save_during_a_hang(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser", "mill"))
+    disk = _slow_disk(hass)
+    gate = disk.hang("laser.json")
+    loop = asyncio.get_running_loop()
+    worst_lag = 0.0
+    ticking = True
+
+    async def measure_lag() -> None:
+        nonlocal worst_lag
+        while ticking:
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            worst_lag = max(worst_lag, loop.time() - before - 0.005)
+
+    ticker = asyncio.create_task(measure_lag())
+    _store(entry, "laser").save({"hung": True})
+    await _held(hass, disk, "laser.json")
+    await _time_passes(hass, 3)
+    mill = _store(entry, "mill")
+    for n in range(20):
+        mill.save({"n": n})
+        assert await mill.async_flush()
+    await asyncio.sleep(0.3)
+    ticking = False
+    await ticker
+
+    assert _store(entry, "laser").hung
+    assert json.loads(_state_file(config_dir, entry, "mill").read_text())["data"] == {"n": 19}
+    assert worst_lag < 0.050, f"the event loop stalled for {worst_lag * 1000:.0f} ms"
+    gate.set()
+    assert await _store(entry, "laser").async_flush()
+
+
+async def test_a_reload_during_a_hang_keeps_the_newest_state_and_one_thread(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    disk = _slow_disk(hass)
+    gate = disk.hang("laser.json")
+    _store(entry, "laser").save({"n": 1})
+    await _held(hass, disk, "laser.json")
+    _store(entry, "laser").save({"n": 2})
+
+    # The unload's flush is bounded: it gives up after STATE_SAVE_TIMEOUT_SEC.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    store = _store(entry, "laser")
+    assert store.data == {"n": 2}
+    store.save({"n": 3})
+    assert len(_save_threads("laser")) == 1
+    gate.set()
+    assert await store.async_flush()
+    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"n": 3}
+
+
+async def _hang_and_time_out(
+    hass: HomeAssistant,
+    disk: SlowDisk,
+    entry: MockConfigEntry,
+    names: tuple[str, ...],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Make a save of each machine hang past the deadline, then let the disk recover."""
+    gates = [disk.hang(f"{name}.json") for name in names]
+    for name in names:
+        _store(entry, name).save({"at": str(dt_util.utcnow())})
+        await _held(hass, disk, f"{name}.json")
+    await _time_passes(hass, 3, freezer)
+    for gate in gates:
+        gate.set()
+    for name in names:
+        assert await _store(entry, name).async_flush()
+    await _time_passes(hass, 6, freezer)  # the fleet alert gathers owners for 5 s
+
+
+def _titled(calls: list[ServiceCall], prefix: str) -> list[ServiceCall]:
+    return [call for call in calls if call.data["title"].startswith(prefix)]
+
+
+async def test_owner_alert_exactly_on_the_second_timeout(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    calls = _register_notify(hass, "admins")
+    entry = await setup_hub(hass, _hub("laser", **{CONF_NOTIFY_SERVICES: ["notify.admins"]}))
+    disk = _slow_disk(hass)
+
+    await _hang_and_time_out(hass, disk, entry, ("laser",), freezer)
+    assert _store(entry, "laser").save_timeouts == 1
+    assert calls == []
+
+    await _hang_and_time_out(hass, disk, entry, ("laser",), freezer)
+    assert _store(entry, "laser").save_timeouts == 2
+    assert len(calls) == 1
+    assert calls[0].data["title"] == "Saving the state of machine laser timed out again"
+    assert "slow or hung" in calls[0].data["message"]
+    assert "2 timeouts" in calls[0].data["message"]
+
+    await _hang_and_time_out(hass, disk, entry, ("laser",), freezer)
+    assert _store(entry, "laser").save_timeouts == 3
+    assert len(calls) == 1
+
+
+async def test_fleet_alert_once_per_cooldown(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    calls = _register_notify(hass, "admins")
+    entry = await setup_hub(hass, _hub(*MACHINES, **{CONF_NOTIFY_SERVICES: ["notify.admins"]}))
+    disk = _slow_disk(hass)
+
+    # The real incident: every machine hits its FIRST timeout at the same moment.
+    await _hang_and_time_out(hass, disk, entry, MACHINES, freezer)
+    fleet = _titled(calls, "State storage is slow or hung")
+    assert len(fleet) == 1
+    assert _titled(calls, "Saving the state of") == []
+    message = fleet[0].data["message"]
+    assert "5 owners" in message
+    for name in MACHINES:
+        assert f"machine {name}" in message
+
+    # Inside the cooldown: per-owner alerts (2nd timeouts), but no second fleet alert.
+    await _time_passes(hass, 100, freezer)
+    await _hang_and_time_out(hass, disk, entry, MACHINES, freezer)
+    assert len(_titled(calls, "State storage is slow or hung")) == 1
+    assert len(_titled(calls, "Saving the state of")) == 5
+
+    # After the cooldown: the fleet alert fires again.
+    await _time_passes(hass, 300, freezer)
+    await _hang_and_time_out(hass, disk, entry, MACHINES[:2], freezer)
+    assert len(_titled(calls, "State storage is slow or hung")) == 2
+
+
+async def test_one_failing_notify_service_does_not_stop_the_others(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    broken = _register_notify(hass, "broken", fail=True)
+    working = _register_notify(hass, "admins")
+    entry = await setup_hub(
+        hass,
+        _hub(
+            "laser",
+            "mill",
+            **{CONF_NOTIFY_SERVICES: ["notify.broken", "notify.gone", "notify.admins"]},
+        ),
+    )
+    disk = _slow_disk(hass)
+    await _hang_and_time_out(hass, disk, entry, ("laser", "mill"), freezer)
+    assert len(broken) == 1
+    assert len(working) == 1
+    assert not hass.states.async_entity_ids("persistent_notification")
+
+
+async def test_alerts_become_persistent_notifications_without_notify_services(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await setup_hub(hass, _hub("laser", "mill"))
+    disk = _slow_disk(hass)
+    created: list[dict[str, Any]] = []
+    from homeassistant.components import persistent_notification
+
+    remove = persistent_notification.async_register_callback(
+        hass, lambda kind, notifications: created.extend(notifications.values())
+    )
+    await _hang_and_time_out(hass, disk, entry, ("laser", "mill"), freezer)
+    remove()
+    titles = [n["title"] for n in created]
+    assert "State storage is slow or hung" in titles
+
+
+async def test_storage_entities_and_repair_issue_follow_the_health(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await setup_hub(hass, _hub("laser", "mill"))
+    disk = _slow_disk(hass)
+    registry = er.async_get(hass)
+    problem = registry.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_hub_state_storage"
+    )
+    total = registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}_hub_state_save_timeouts"
+    )
+    laser_id = subentry_by_title(entry, "laser").subentry_id
+    laser = registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}_{laser_id}_state_save_timeouts"
+    )
+    assert problem
+    assert total
+    assert laser
+    assert registry.async_get(laser).entity_category == "diagnostic"
+    assert hass.states.get(problem).state == "off"
+    assert hass.states.get(total).state == "0"
+
+    gate = disk.hang("laser.json")
+    _store(entry, "laser").save({"n": 1})
+    await _held(hass, disk, "laser.json")
+    await _time_passes(hass, 3, freezer)
+    assert hass.states.get(problem).state == "on"
+    assert hass.states.get(problem).attributes["hung_saves"] == 1
+    assert hass.states.get(total).state == "1"
+    assert hass.states.get(laser).state == "1"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_slow_{entry.entry_id}")
+    assert issue is not None
+
+    gate.set()
+    assert await _store(entry, "laser").async_flush()
+    await hass.async_block_till_done()
+    # Healthy again, but the timeout was less than 10 minutes ago.
+    assert hass.states.get(problem).state == "on"
+    assert hass.states.get(problem).attributes["hung_saves"] == 0
+
+    await _time_passes(hass, 601, freezer)
+    assert hass.states.get(problem).state == "off"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"storage_slow_{entry.entry_id}") is None
+    assert hass.states.get(total).state == "1"  # a lifetime count
+
+
+async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser", "mill")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    (folder / "laser.json").write_text('{"version": 1, "data": {"oops": tru')
+    (folder / "mill.json").write_text(
+        json.dumps({"version": 1, "save_timeouts": 4, "data": {"ok": 1}})
+    )
+    await setup_hub(hass, entry)
+
+    assert _store(entry, "laser").data is None
+    assert _store(entry, "mill").data == {"ok": 1}
+    assert _store(entry, "mill").save_timeouts == 4
+    (aside,) = folder.glob("laser.json.corrupt-*")
+    assert aside.read_text() == '{"version": 1, "data": {"oops": tru'
+    assert not (folder / "laser.json").exists()
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"state_file_set_aside_{entry.entry_id}_machine_laser"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders["file"] == str(aside)
+
+    # The owner saves normally afterwards.
+    _store(entry, "laser").save({"fresh": True})
+    assert await _store(entry, "laser").async_flush()
+    assert json.loads((folder / "laser.json").read_text())["data"] == {"fresh": True}
+
+
+async def test_a_newer_file_is_set_aside_not_overwritten(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    newer = json.dumps({"version": 2, "data": {"future": True}})
+    (folder / "laser.json").write_text(newer)
+    await setup_hub(hass, entry)
+    _store(entry, "laser").save({"now": True})
+    assert await _store(entry, "laser").async_flush()
+    (aside,) = folder.glob("laser.json.v2-*")
+    assert aside.read_text() == newer
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, f"state_file_set_aside_{entry.entry_id}_machine_laser"
+    )
+
+
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_IMMUTABLE_FL = 0x10
+
+
+def _set_immutable(path: Path, immutable: bool) -> None:
+    """Set the immutable attribute (`chattr +i`), which binds root too."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(handle, FS_IOC_GETFLAGS, struct.pack("i", 0)))[0]
+        flags = flags | FS_IMMUTABLE_FL if immutable else flags & ~FS_IMMUTABLE_FL
+        fcntl.ioctl(handle, FS_IOC_SETFLAGS, struct.pack("i", flags))
+    finally:
+        os.close(handle)
+
+
+def _make_read_only(path: Path) -> Callable[[], None]:
+    """Make a folder read-only, even for root; return the undo."""
+    path.chmod(0o555)
+    probe = path / ".probe"
+    try:
+        probe.touch()
+    except PermissionError:
+        return lambda: path.chmod(0o755)
+    probe.unlink()
+    _set_immutable(path, True)
+    return lambda: _set_immutable(path, False)
+
+
+async def test_a_read_only_folder_keeps_state_in_memory_and_recovers(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    folder = _state_file(config_dir, entry, "laser").parent
+    folder.mkdir(parents=True)  # reading the missing state file created nothing
+    undo = _make_read_only(folder)
+    try:
+        store = _store(entry, "laser")
+        store.save({"oops": True})
+        assert not await store.async_flush()
+        await hass.async_block_till_done()
+        assert store.data == {"oops": True}  # nothing lost that was in memory
+        assert store.last_error
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_failing_{entry.entry_id}")
+        assert issue is not None
+        assert issue.translation_placeholders["owners"] == "machine laser"
+        problem = er.async_get(hass).async_get_entity_id(
+            "binary_sensor", DOMAIN, f"{entry.entry_id}_hub_state_storage"
+        )
+        assert hass.states.get(problem).state == "on"
+        assert hass.states.get(problem).attributes["failing"] == ["machine laser"]
+    finally:
+        undo()
+    # The folder is writable again: the periodic retry writes the newest state.
+    await _time_passes(hass, 31)
+    assert await store.async_flush()
+    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"oops": True}
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"storage_failing_{entry.entry_id}") is None
+
+
+async def test_a_missing_folder_is_created(hass: HomeAssistant, config_dir: Path) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    path = _state_file(config_dir, entry, "laser")
+    assert not path.parent.exists()
+    _store(entry, "laser").save({"n": 1})
+    assert await _store(entry, "laser").async_flush()
+    assert path.exists()
+
+
+async def test_renamed_and_removed_owners_move_and_delete_their_files(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = await setup_hub(hass, _hub("laser", "mill"))
+    _store(entry, "laser").save({"hours": 12.5})
+    _store(entry, "mill").save({"hours": 3})
+    assert await entry.runtime_data.storage.async_flush()
+
+    laser = subentry_by_title(entry, "laser")
+    hass.config_entries.async_update_subentry(
+        entry, laser, title="laser-2", data={**laser.data, CONF_NAME: "laser-2"}
+    )
+    await hass.async_block_till_done()
+    assert entry.runtime_data.stores[laser.subentry_id].data == {"hours": 12.5}
+    assert await entry.runtime_data.storage.async_flush()
+    await hass.async_block_till_done()
+    assert json.loads(_state_file(config_dir, entry, "laser-2").read_text())["data"] == {
+        "hours": 12.5
+    }
+    assert not _state_file(config_dir, entry, "laser").exists()
+
+    hass.config_entries.async_remove_subentry(entry, subentry_by_title(entry, "mill").subentry_id)
+    await hass.async_block_till_done()
+    assert not _state_file(config_dir, entry, "mill").exists()
+
+
+async def test_deleting_the_hub_deletes_its_state(hass: HomeAssistant, config_dir: Path) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    _store(entry, "laser").save({"n": 1})
+    assert await _store(entry, "laser").async_flush()
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id
+    assert folder.exists()
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not folder.exists()
+
+
+async def test_a_file_that_can_be_neither_read_nor_moved_is_never_overwritten(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    (folder / "laser.json").mkdir(parents=True)  # unreadable as a file
+    (folder / "laser.json" / "keep").write_text("precious")
+    undo = _make_read_only(folder)
+    try:
+        await setup_hub(hass, entry)
+        store = _store(entry, "laser")
+        assert store.data is None
+        assert not store.writable
+        issue = ir.async_get(hass).async_get_issue(
+            DOMAIN, f"state_file_unusable_{entry.entry_id}_machine_laser"
+        )
+        assert issue is not None
+        assert issue.translation_placeholders["file"] == str(folder / "laser.json")
+        store.save({"n": 1})
+        assert not await store.async_flush()
+        assert store.data == {"n": 1}
+    finally:
+        undo()
+    assert (folder / "laser.json" / "keep").read_text() == "precious"
+
+
+async def test_data_an_owner_rejects_is_set_aside(hass: HomeAssistant, config_dir: Path) -> None:
+    entry = await setup_hub(hass, _hub("laser"))
+    store = _store(entry, "laser")
+    store.save({"relay": "maybe"})
+    assert await store.async_flush()
+    await entry.runtime_data.storage.async_reject(store, "relay is not a boolean")
+    assert store.data is None
+    folder = _state_file(config_dir, entry, "laser").parent
+    (aside,) = folder.glob("laser.json.corrupt-*")
+    assert json.loads(aside.read_text())["data"] == {"relay": "maybe"}
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"state_file_set_aside_{entry.entry_id}_machine_laser"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders["problem"] == "relay is not a boolean"
+
+
+async def test_a_hung_read_at_setup_retries_and_reuses_the_same_read(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    fifo = folder / "laser.json"
+    os.mkfifo(fifo)  # reading blocks until someone writes: a hung disk
+
+    setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
+    await asyncio.sleep(0.2)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    assert not await setup
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "slow or hung" in (entry.reason or "")
+    reads = [t for t in threading.enumerate() if t.name == f"{DOMAIN}-load"]
+    assert len(reads) == 1
+
+    def disk_answers() -> None:
+        with fifo.open("wb") as writer:
+            writer.write(encode_state("machine", "laser", {"oops": True}, 0))
+
+    await hass.async_add_executor_job(disk_answers)
+    await hass.async_add_executor_job(reads[0].join, 10)
+    await _time_passes(hass, 90)
+    async with entry.setup_lock:  # the retry holds it until its setup is done
+        pass
+    assert entry.state is ConfigEntryState.LOADED
+    assert _store(entry, "laser").data == {"oops": True}
+
+
+async def test_deleting_a_hub_forgets_its_repair_issues(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    (folder / "laser.json").write_text("garbage")
+    await setup_hub(hass, entry)
+    issue_id = f"state_file_set_aside_{entry.entry_id}_machine_laser"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_alert_data_reaches_the_notify_services(hass: HomeAssistant) -> None:
+    calls = _register_notify(hass, "admins")
+    sent = await async_send_alert(
+        hass,
+        HubSettings(notify_services=("notify.admins",)),
+        title="t",
+        message="m",
+        notification_id="x",
+        data={"actions": [{"action": "IGNORE", "title": "Ignore"}]},
+    )
+    assert sent == 1
+    assert calls[0].data == {
+        "title": "t",
+        "message": "m",
+        "data": {"actions": [{"action": "IGNORE", "title": "Ignore"}]},
+    }
