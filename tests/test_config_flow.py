@@ -15,10 +15,12 @@ from custom_components.makerspace_hub.const import (
     CONF_ML_API_URL,
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
+    CONF_OOPS_ALERTS,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
     CONF_USERS_FILE,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOKS_ALLOW_INTERNET,
     DEFAULT_EXPIRY_GRACE_DAYS,
     DEFAULT_RECORDINGS_DIR,
     DEFAULT_USERS_FILE,
@@ -52,6 +54,8 @@ async def test_user_step_creates_hub_with_default_options(hass: HomeAssistant) -
         CONF_NOTIFY_SERVICES: [],
         CONF_EXPIRY_GRACE_DAYS: DEFAULT_EXPIRY_GRACE_DAYS,
         CONF_RECORDINGS_DIR: DEFAULT_RECORDINGS_DIR,
+        CONF_OOPS_ALERTS: False,
+        CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
 
 
@@ -99,6 +103,8 @@ def _options_input(**changes: Any) -> dict[str, Any]:
         CONF_USERS_FILE: DEFAULT_USERS_FILE,
         CONF_EXPIRY_GRACE_DAYS: 7.0,
         CONF_RECORDINGS_DIR: DEFAULT_RECORDINGS_DIR,
+        CONF_OOPS_ALERTS: False,
+        CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
     return {key: value for key, value in (base | changes).items() if value is not None}
 
@@ -108,7 +114,9 @@ async def _options(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str,
     entry = entries[0] if entries else await setup_hub(hass, make_hub_entry())
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    return dict(await hass.config_entries.options.async_configure(result["flow_id"], user_input))
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()  # saved options reload the hub
+    return dict(result)
 
 
 async def test_options_form_shows_current_values_and_notify_services(
@@ -142,6 +150,7 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
                 CONF_ML_API_URL: ml_api.url + "/",
                 CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123/",
                 CONF_RECORDINGS_DIR: "media/hives",
+                CONF_OOPS_ALERTS: True,
             }
         ),
     )
@@ -153,6 +162,8 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
         CONF_ML_API_URL: ml_api.url,
         CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123",
         CONF_RECORDINGS_DIR: "media/hives",
+        CONF_OOPS_ALERTS: True,
+        CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
     assert ml_api.requests == ["/hc/", "/p/"]
 

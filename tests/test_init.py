@@ -122,7 +122,7 @@ async def test_reconfigured_title_renames_the_device(hass: HomeAssistant) -> Non
     device = find_device(hass, mill.subentry_id)
     assert device is not None
     assert device.name == "Bridgeport"
-    assert entry.runtime_data.machines[mill.subentry_id].display_name == "Bridgeport"
+    assert entry.runtime_data.machines[mill.subentry_id].settings.display_name == "Bridgeport"
 
 
 async def test_stale_devices_are_removed_at_setup(hass: HomeAssistant) -> None:

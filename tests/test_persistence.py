@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 import struct
 import threading
+import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -26,12 +27,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.makerspace_hub.alerts import async_send_alert
+from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.makerspace_hub.machine import Machine
 from custom_components.makerspace_hub.persistence import encode_state
 from custom_components.makerspace_hub.settings import HubSettings
 from custom_components.makerspace_hub.state_store import OwnerStore
@@ -55,6 +58,22 @@ def _hub(*names: str, **options: Any) -> MockConfigEntry:
 
 def _store(entry: MockConfigEntry, title: str) -> OwnerStore:
     return entry.runtime_data.stores[subentry_by_title(entry, title).subentry_id]
+
+
+def _machine(entry: MockConfigEntry, title: str) -> Machine:
+    return entry.runtime_data.machines[subentry_by_title(entry, title).subentry_id]
+
+
+def _post(entry: MockConfigEntry, title: str, uptime: float) -> None:
+    """Let the machine's board post: a state change the machine saves."""
+    _machine(entry, title).async_handle_update(
+        BoardUpdate(machine_name=title, oops=False, fob=None, uptime=uptime)
+    )
+
+
+def _saved(config_dir: Path, entry: MockConfigEntry, name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_state_file(config_dir, entry, name).read_text())
+    return document
 
 
 def _state_file(config_dir: Path, entry: MockConfigEntry, name: str) -> Path:
@@ -96,19 +115,21 @@ def _register_notify(hass: HomeAssistant, name: str, fail: bool = False) -> list
     return calls
 
 
-STATE = {"oops": True, "user": "Ada", "uptime": 59.29, "sessions": [{"start": 1, "hours": 0.5}]}
-
-
 async def test_state_survives_reload_and_restart(hass: HomeAssistant, config_dir: Path) -> None:
     entry = await setup_hub(hass, _hub("laser"))
-    store = _store(entry, "laser")
-    assert store.data is None  # a new machine starts from defaults
-    store.save(STATE)
-    assert await store.async_flush()
+    machine = _machine(entry, "laser")
+    _post(entry, "laser", 59.29)
+    machine.async_remote_enable("Ada Admin")
+    machine.async_set_flags(locked_out=True)  # ends the session: one session counted
+    machine.async_set_flags(oopsed=True)
+    state = machine.state.as_dict()
+    assert state["oopsed"]
+    assert state["sessions"] == 1
+    assert await machine.store.async_flush()
 
     path = _state_file(config_dir, entry, "laser")
-    document = json.loads(path.read_text())
-    assert document["data"] == STATE
+    document = _saved(config_dir, entry, "laser")
+    assert document["data"] == state
     assert document["version"] == 1
     assert document["kind"] == "machine"
     assert document["save_timeouts"] == 0
@@ -116,14 +137,14 @@ async def test_state_survives_reload_and_restart(hass: HomeAssistant, config_dir
     assert not list(path.parent.glob("*.tmp"))
 
     assert await hass.config_entries.async_reload(entry.entry_id)
-    assert _store(entry, "laser").data == STATE
+    assert _machine(entry, "laser").state.as_dict() == state
 
     # A restart: a new process knows nothing but the files.
     assert await hass.config_entries.async_unload(entry.entry_id)
     hass.data[DATA_STORAGE] = StateStorage(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert _store(entry, "laser").data == STATE
+    assert _machine(entry, "laser").state.as_dict() == state
 
 
 async def test_pending_state_is_flushed_on_unload_and_on_stop(
@@ -132,24 +153,24 @@ async def test_pending_state_is_flushed_on_unload_and_on_stop(
     entry = await setup_hub(hass, _hub("laser", "mill"))
     disk = _slow_disk(hass)
     gate = disk.hang("laser.json")
-    _store(entry, "laser").save({"n": 1})
+    _post(entry, "laser", 1)
     await _held(hass, disk, "laser.json")
-    _store(entry, "laser").save({"n": 2})  # waits behind the held write
+    _post(entry, "laser", 2)  # waits behind the held write
     gate.set()
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"n": 2}
+    assert _saved(config_dir, entry, "laser")["data"]["uptime"] == 2
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     mill = _store(entry, "mill")
     gate = disk.hang("mill.json")
-    mill.save({"n": 1})
+    _post(entry, "mill", 1)
     await _held(hass, disk, "mill.json")
-    mill.save({"n": 2})
+    _post(entry, "mill", 2)
     gate.set()
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     assert await mill.async_flush()
-    assert json.loads(_state_file(config_dir, entry, "mill").read_text())["data"] == {"n": 2}
+    assert _saved(config_dir, entry, "mill")["data"]["uptime"] == 2
 
 
 async def test_single_flight_and_coalescing_during_a_hang(
@@ -159,11 +180,11 @@ async def test_single_flight_and_coalescing_during_a_hang(
     disk = _slow_disk(hass)
     store = _store(entry, "laser")
     gate = disk.hang("laser.json")
-    store.save({"n": 0})
+    _post(entry, "laser", 0)
     await _held(hass, disk, "laser.json")
 
     for n in range(1, 51):
-        store.save({"n": n})
+        _post(entry, "laser", n)
         await asyncio.sleep(0)
     await _time_passes(hass, 10)  # a 10 s hang
 
@@ -174,8 +195,8 @@ async def test_single_flight_and_coalescing_during_a_hang(
 
     gate.set()
     assert await store.async_flush()
-    document = json.loads(_state_file(config_dir, entry, "laser").read_text())
-    assert document["data"] == {"n": 50}
+    document = _saved(config_dir, entry, "laser")
+    assert document["data"]["uptime"] == 50
     assert document["save_timeouts"] == 1
     assert disk.writes["laser.json"] == 2  # the held write and one coalesced write
     assert not store.hung
@@ -199,19 +220,19 @@ async def test_the_loop_runs_and_other_owners_save_during_a_hang(
             worst_lag = max(worst_lag, loop.time() - before - 0.005)
 
     ticker = asyncio.create_task(measure_lag())
-    _store(entry, "laser").save({"hung": True})
+    _post(entry, "laser", 1)
     await _held(hass, disk, "laser.json")
     await _time_passes(hass, 3)
     mill = _store(entry, "mill")
     for n in range(20):
-        mill.save({"n": n})
+        _post(entry, "mill", n)
         assert await mill.async_flush()
     await asyncio.sleep(0.3)
     ticking = False
     await ticker
 
     assert _store(entry, "laser").hung
-    assert json.loads(_state_file(config_dir, entry, "mill").read_text())["data"] == {"n": 19}
+    assert _saved(config_dir, entry, "mill")["data"]["uptime"] == 19
     assert worst_lag < 0.050, f"the event loop stalled for {worst_lag * 1000:.0f} ms"
     gate.set()
     assert await _store(entry, "laser").async_flush()
@@ -223,19 +244,19 @@ async def test_a_reload_during_a_hang_keeps_the_newest_state_and_one_thread(
     entry = await setup_hub(hass, _hub("laser"))
     disk = _slow_disk(hass)
     gate = disk.hang("laser.json")
-    _store(entry, "laser").save({"n": 1})
+    _post(entry, "laser", 1)
     await _held(hass, disk, "laser.json")
-    _store(entry, "laser").save({"n": 2})
+    _post(entry, "laser", 2)
 
     # The unload's flush is bounded: it gives up after STATE_SAVE_TIMEOUT_SEC.
     assert await hass.config_entries.async_reload(entry.entry_id)
     store = _store(entry, "laser")
-    assert store.data == {"n": 2}
-    store.save({"n": 3})
+    assert _machine(entry, "laser").state.uptime == 2
+    _post(entry, "laser", 3)
     assert len(_save_threads("laser")) == 1
     gate.set()
     assert await store.async_flush()
-    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"n": 3}
+    assert _saved(config_dir, entry, "laser")["data"]["uptime"] == 3
 
 
 async def _hang_and_time_out(
@@ -248,7 +269,7 @@ async def _hang_and_time_out(
     """Make a save of each machine hang past the deadline, then let the disk recover."""
     gates = [disk.hang(f"{name}.json") for name in names]
     for name in names:
-        _store(entry, name).save({"at": str(dt_util.utcnow())})
+        _post(entry, name, time.monotonic())
         await _held(hass, disk, f"{name}.json")
     await _time_passes(hass, 3, freezer)
     for gate in gates:
@@ -375,7 +396,7 @@ async def test_storage_entities_and_repair_issue_follow_the_health(
     assert hass.states.get(total).state == "0"
 
     gate = disk.hang("laser.json")
-    _store(entry, "laser").save({"n": 1})
+    _post(entry, "laser", 1)
     await _held(hass, disk, "laser.json")
     await _time_passes(hass, 3, freezer)
     assert hass.states.get(problem).state == "on"
@@ -405,18 +426,21 @@ async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
     entry.add_to_hass(hass)
     folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
     folder.mkdir(parents=True)
-    (folder / "laser.json").write_text('{"version": 1, "data": {"oops": tru')
+    (folder / "laser.json").write_text('{"version": 1, "data": {"oopsed": tru')
     (folder / "mill.json").write_text(
-        json.dumps({"version": 1, "save_timeouts": 4, "data": {"ok": 1}})
+        json.dumps({"version": 1, "save_timeouts": 4, "data": {"oopsed": True}})
     )
     await setup_hub(hass, entry)
 
-    assert _store(entry, "laser").data is None
-    assert _store(entry, "mill").data == {"ok": 1}
+    assert not _machine(entry, "laser").state.oopsed  # safe defaults
+    assert _machine(entry, "laser").reply.relay is False
+    assert _machine(entry, "mill").state.oopsed
     assert _store(entry, "mill").save_timeouts == 4
     (aside,) = folder.glob("laser.json.corrupt-*")
-    assert aside.read_text() == '{"version": 1, "data": {"oops": tru'
-    assert not (folder / "laser.json").exists()
+    assert aside.read_text() == '{"version": 1, "data": {"oopsed": tru'
+    # The machine saved its safe defaults in the file's place.
+    assert await _store(entry, "laser").async_flush()
+    assert json.loads((folder / "laser.json").read_text())["data"]["oopsed"] is False
     issue = ir.async_get(hass).async_get_issue(
         DOMAIN, f"state_file_set_aside_{entry.entry_id}_machine_laser"
     )
@@ -424,9 +448,9 @@ async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
     assert issue.translation_placeholders["file"] == str(aside)
 
     # The owner saves normally afterwards.
-    _store(entry, "laser").save({"fresh": True})
+    _post(entry, "laser", 7)
     assert await _store(entry, "laser").async_flush()
-    assert json.loads((folder / "laser.json").read_text())["data"] == {"fresh": True}
+    assert json.loads((folder / "laser.json").read_text())["data"]["uptime"] == 7
 
 
 async def test_a_newer_file_is_set_aside_not_overwritten(
@@ -439,7 +463,7 @@ async def test_a_newer_file_is_set_aside_not_overwritten(
     newer = json.dumps({"version": 2, "data": {"future": True}})
     (folder / "laser.json").write_text(newer)
     await setup_hub(hass, entry)
-    _store(entry, "laser").save({"now": True})
+    _post(entry, "laser", 1)
     assert await _store(entry, "laser").async_flush()
     (aside,) = folder.glob("laser.json.v2-*")
     assert aside.read_text() == newer
@@ -482,14 +506,16 @@ async def test_a_read_only_folder_keeps_state_in_memory_and_recovers(
 ) -> None:
     entry = await setup_hub(hass, _hub("laser"))
     folder = _state_file(config_dir, entry, "laser").parent
-    folder.mkdir(parents=True)  # reading the missing state file created nothing
+    assert await _store(entry, "laser").async_flush()  # the setup saved the defaults
     undo = _make_read_only(folder)
     try:
         store = _store(entry, "laser")
-        store.save({"oops": True})
+        _machine(entry, "laser").async_set_flags(oopsed=True)
         assert not await store.async_flush()
         await hass.async_block_till_done()
-        assert store.data == {"oops": True}  # nothing lost that was in memory
+        assert _machine(entry, "laser").state.oopsed  # nothing lost that was in memory
+        assert store.data is not None
+        assert store.data["oopsed"]
         assert store.last_error
         issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_failing_{entry.entry_id}")
         assert issue is not None
@@ -504,26 +530,25 @@ async def test_a_read_only_folder_keeps_state_in_memory_and_recovers(
     # The folder is writable again: the periodic retry writes the newest state.
     await _time_passes(hass, 31)
     assert await store.async_flush()
-    assert json.loads(_state_file(config_dir, entry, "laser").read_text())["data"] == {"oops": True}
+    assert _saved(config_dir, entry, "laser")["data"]["oopsed"]
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"storage_failing_{entry.entry_id}") is None
 
 
 async def test_a_missing_folder_is_created(hass: HomeAssistant, config_dir: Path) -> None:
+    folder = config_dir / ".storage" / DOMAIN
+    assert not folder.exists()
     entry = await setup_hub(hass, _hub("laser"))
-    path = _state_file(config_dir, entry, "laser")
-    assert not path.parent.exists()
-    _store(entry, "laser").save({"n": 1})
     assert await _store(entry, "laser").async_flush()
-    assert path.exists()
+    assert _state_file(config_dir, entry, "laser").exists()
 
 
 async def test_renamed_and_removed_owners_move_and_delete_their_files(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
     entry = await setup_hub(hass, _hub("laser", "mill"))
-    _store(entry, "laser").save({"hours": 12.5})
-    _store(entry, "mill").save({"hours": 3})
+    _machine(entry, "laser").async_set_flags(locked_out=True)
+    _post(entry, "mill", 3)
     assert await entry.runtime_data.storage.async_flush()
 
     laser = subentry_by_title(entry, "laser")
@@ -531,12 +556,10 @@ async def test_renamed_and_removed_owners_move_and_delete_their_files(
         entry, laser, title="laser-2", data={**laser.data, CONF_NAME: "laser-2"}
     )
     await hass.async_block_till_done()
-    assert entry.runtime_data.stores[laser.subentry_id].data == {"hours": 12.5}
+    assert entry.runtime_data.machines[laser.subentry_id].state.locked_out
     assert await entry.runtime_data.storage.async_flush()
     await hass.async_block_till_done()
-    assert json.loads(_state_file(config_dir, entry, "laser-2").read_text())["data"] == {
-        "hours": 12.5
-    }
+    assert _saved(config_dir, entry, "laser-2")["data"]["locked_out"]
     assert not _state_file(config_dir, entry, "laser").exists()
 
     hass.config_entries.async_remove_subentry(entry, subentry_by_title(entry, "mill").subentry_id)
@@ -546,7 +569,7 @@ async def test_renamed_and_removed_owners_move_and_delete_their_files(
 
 async def test_deleting_the_hub_deletes_its_state(hass: HomeAssistant, config_dir: Path) -> None:
     entry = await setup_hub(hass, _hub("laser"))
-    _store(entry, "laser").save({"n": 1})
+    _post(entry, "laser", 1)
     assert await _store(entry, "laser").async_flush()
     folder = config_dir / ".storage" / DOMAIN / entry.entry_id
     assert folder.exists()
@@ -567,36 +590,40 @@ async def test_a_file_that_can_be_neither_read_nor_moved_is_never_overwritten(
     try:
         await setup_hub(hass, entry)
         store = _store(entry, "laser")
-        assert store.data is None
+        assert not _machine(entry, "laser").state.oopsed
         assert not store.writable
         issue = ir.async_get(hass).async_get_issue(
             DOMAIN, f"state_file_unusable_{entry.entry_id}_machine_laser"
         )
         assert issue is not None
         assert issue.translation_placeholders["file"] == str(folder / "laser.json")
-        store.save({"n": 1})
+        _post(entry, "laser", 1)
         assert not await store.async_flush()
-        assert store.data == {"n": 1}
+        assert _machine(entry, "laser").state.uptime == 1
     finally:
         undo()
     assert (folder / "laser.json" / "keep").read_text() == "precious"
 
 
-async def test_data_an_owner_rejects_is_set_aside(hass: HomeAssistant, config_dir: Path) -> None:
-    entry = await setup_hub(hass, _hub("laser"))
-    store = _store(entry, "laser")
-    store.save({"relay": "maybe"})
-    assert await store.async_flush()
-    await entry.runtime_data.storage.async_reject(store, "relay is not a boolean")
-    assert store.data is None
-    folder = _state_file(config_dir, entry, "laser").parent
+async def test_data_the_machine_cannot_use_is_set_aside(
+    hass: HomeAssistant, config_dir: Path
+) -> None:
+    entry = _hub("laser")
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    (folder / "laser.json").write_bytes(encode_state("machine", "laser", {"oopsed": "maybe"}, 0))
+    await setup_hub(hass, entry)
+    assert not _machine(entry, "laser").state.oopsed
     (aside,) = folder.glob("laser.json.corrupt-*")
-    assert json.loads(aside.read_text())["data"] == {"relay": "maybe"}
+    assert json.loads(aside.read_text())["data"] == {"oopsed": "maybe"}
     issue = ir.async_get(hass).async_get_issue(
         DOMAIN, f"state_file_set_aside_{entry.entry_id}_machine_laser"
     )
     assert issue is not None
-    assert issue.translation_placeholders["problem"] == "relay is not a boolean"
+    assert issue.translation_placeholders["problem"] == "oopsed must be true or false"
+    assert await _store(entry, "laser").async_flush()
+    assert _saved(config_dir, entry, "laser")["data"]["oopsed"] is False
 
 
 async def test_a_hung_read_at_setup_retries_and_reuses_the_same_read(
@@ -615,20 +642,19 @@ async def test_a_hung_read_at_setup_retries_and_reuses_the_same_read(
     assert not await setup
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "slow or hung" in (entry.reason or "")
-    reads = [t for t in threading.enumerate() if t.name == f"{DOMAIN}-load"]
-    assert len(reads) == 1
 
     def disk_answers() -> None:
         with fifo.open("wb") as writer:
-            writer.write(encode_state("machine", "laser", {"oops": True}, 0))
+            writer.write(encode_state("machine", "laser", {"oopsed": True}, 0))
 
+    # One answer for one read: a second read started by the retry would hang.
     await hass.async_add_executor_job(disk_answers)
-    await hass.async_add_executor_job(reads[0].join, 10)
+    await hass.async_block_till_done()  # the first read completes
     await _time_passes(hass, 90)
     async with entry.setup_lock:  # the retry holds it until its setup is done
         pass
     assert entry.state is ConfigEntryState.LOADED
-    assert _store(entry, "laser").data == {"oops": True}
+    assert _machine(entry, "laser").state.oopsed
 
 
 async def test_deleting_a_hub_forgets_its_repair_issues(

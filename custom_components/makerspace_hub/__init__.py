@@ -15,20 +15,31 @@ from homeassistant.helpers import (
     device_registry as dr,
     issue_registry as ir,
 )
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import CONF_WEBHOOK_ID, DOMAIN
 from .entity import async_sync_devices
 from .hub import MakerspaceConfigEntry, MakerspaceHub, invalid_subentry_issue_id
+from .services import async_setup_services
 from .storage_health import DATA_STORAGE, StateStorage
+from .webhooks import async_register_webhooks
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.LOCK,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Keep the state storage for as long as Home Assistant runs."""
+    """Keep the state storage for as long as Home Assistant runs; add the actions."""
     storage = hass.data[DATA_STORAGE] = StateStorage(hass)
+    async_setup_services(hass)
 
     async def flush_on_stop(_event: Event) -> None:
         await storage.async_flush_all()
@@ -42,9 +53,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     storage = hass.data[DATA_STORAGE].hub(entry.entry_id)
     hub = MakerspaceHub.from_entry(hass, entry, storage)
     await storage.async_load(hub.stores.values())
+    await hub.async_start_machines(hass)
     entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(
+        async_register_webhooks(
+            hass,
+            entry.data[CONF_WEBHOOK_ID],
+            hub.machines,
+            local_only=not hub.settings.webhooks_allow_internet,
+        )
+    )
+    entry.async_on_unload(hub.members_file.async_start())
+    # Memberships expire at midnight: judge running sessions again each day.
+    entry.async_on_unload(
+        async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5)
+    )
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     storage.async_update_health()
     return True
@@ -53,7 +78,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
 async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
     """Unload a makerspace hub; write its pending state first (bounded)."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    await entry.runtime_data.storage.async_flush()
+    hub = entry.runtime_data
+    for machine in hub.machines.values():
+        machine.async_unload()
+    await hub.storage.async_flush()
     return unloaded
 
 

@@ -1,4 +1,4 @@
-"""Binary sensors of a hub: the health of its state storage."""
+"""Binary sensors: the hub's state storage; each machine's Oops, Online, Second relay."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,23 +12,25 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity
+from .entity import MakerspaceEntity, Observable
 from .hub import MakerspaceConfigEntry
+from .machine import Machine
 from .storage_health import HubStorage
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class StorageBinarySensorDescription(BinarySensorEntityDescription):
-    """A binary sensor computed from the hub's storage health."""
+class MakerspaceBinarySensorDescription[T](BinarySensorEntityDescription):
+    """A binary sensor computed from its source (the hub's storage, a machine)."""
 
-    is_on_fn: Callable[[HubStorage], bool]
-    attributes_fn: Callable[[HubStorage], Mapping[str, Any]]
+    is_on_fn: Callable[[T], bool]
+    attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
+    exists_fn: Callable[[T], bool] = lambda _: True
 
 
-HUB_BINARY_SENSORS = (
-    StorageBinarySensorDescription(
+HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = (
+    MakerspaceBinarySensorDescription(
         key="state_storage",
         translation_key="state_storage",
         device_class=BinarySensorDeviceClass.PROBLEM,
@@ -39,6 +41,31 @@ HUB_BINARY_SENSORS = (
         },
     ),
 )
+MACHINE_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Machine], ...] = (
+    MakerspaceBinarySensorDescription(
+        key="oops",
+        translation_key="oops",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda machine: machine.state.oopsed,
+    ),
+    MakerspaceBinarySensorDescription(
+        key="online",
+        translation_key="online",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        is_on_fn=lambda machine: machine.online,
+    ),
+    MakerspaceBinarySensorDescription(
+        key="second_relay",
+        translation_key="second_relay",
+        device_class=BinarySensorDeviceClass.POWER,
+        is_on_fn=lambda machine: machine.reply.second_relay,
+        attributes_fn=lambda machine: {
+            "decision": machine.state.second_relay(machine.settings),
+            "reported": machine.state.telemetry.get("second_relay_state"),
+        },
+        exists_fn=lambda machine: machine.settings.second_relay is not None,
+    ),
+)
 
 
 async def async_setup_entry(
@@ -46,34 +73,46 @@ async def async_setup_entry(
     entry: MakerspaceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the hub's binary sensors."""
-    storage = entry.runtime_data.storage
+    """Add the hub's and the machines' binary sensors."""
+    hub = entry.runtime_data
     async_add_entities(
-        StorageBinarySensor(entry, description, storage) for description in HUB_BINARY_SENSORS
+        MakerspaceBinarySensor(entry, None, description, hub.storage)
+        for description in HUB_BINARY_SENSORS
     )
+    for subentry_id, machine in hub.machines.items():
+        async_add_entities(
+            (
+                MakerspaceBinarySensor(entry, subentry_id, description, machine)
+                for description in MACHINE_BINARY_SENSORS
+                if description.exists_fn(machine)
+            ),
+            config_subentry_id=subentry_id,
+        )
 
 
-class StorageBinarySensor(MakerspaceEntity, BinarySensorEntity):
-    """A binary sensor of the hub about its state storage."""
+class MakerspaceBinarySensor[T: Observable](MakerspaceEntity, BinarySensorEntity):
+    """A binary sensor of the hub or of a machine."""
 
-    entity_description: StorageBinarySensorDescription
+    entity_description: MakerspaceBinarySensorDescription[T]
 
     def __init__(
         self,
         entry: MakerspaceConfigEntry,
-        description: StorageBinarySensorDescription,
-        storage: HubStorage,
+        subentry_id: str | None,
+        description: MakerspaceBinarySensorDescription[T],
+        source: T,
     ) -> None:
-        """Watch `storage`."""
-        super().__init__(entry, None, description, storage)
-        self._storage = storage
+        """Watch `source`."""
+        subentry = entry.subentries[subentry_id] if subentry_id else None
+        super().__init__(entry, subentry, description, source)
+        self._value_source = source
 
     @property
     def is_on(self) -> bool:
-        """Return True while there is a problem."""
-        return self.entity_description.is_on_fn(self._storage)
+        """Return the state."""
+        return self.entity_description.is_on_fn(self._value_source)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """Return what is wrong."""
-        return self.entity_description.attributes_fn(self._storage)
+        """Return the details."""
+        return self.entity_description.attributes_fn(self._value_source)

@@ -17,6 +17,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -37,10 +38,12 @@ from .const import (
     CONF_ML_API_URL,
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
+    CONF_OOPS_ALERTS,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
     CONF_USERS_FILE,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOKS_ALLOW_INTERNET,
     DOMAIN,
     MAX_EXPIRY_GRACE_DAYS,
     SUBENTRY_MACHINE,
@@ -165,6 +168,8 @@ def _options_schema(hass: HomeAssistant) -> vol.Schema:
                 TextSelectorConfig(type=TextSelectorType.URL)
             ),
             vol.Required(CONF_RECORDINGS_DIR): TextSelector(),
+            vol.Required(CONF_OOPS_ALERTS): BooleanSelector(),
+            vol.Required(CONF_WEBHOOKS_ALLOW_INTERNET): BooleanSelector(),
         }
     )
 

@@ -22,6 +22,8 @@ CONF_ML_API_URL: Final = "ml_api_url"
 CONF_ML_API_TOKEN: Final = "ml_api_token"  # noqa: S105 - a key, not a secret
 CONF_SNAPSHOT_BASE_URL: Final = "snapshot_base_url"
 CONF_RECORDINGS_DIR: Final = "recordings_dir"
+CONF_WEBHOOKS_ALLOW_INTERNET: Final = "webhooks_allow_internet"
+CONF_OOPS_ALERTS: Final = "oops_alerts"
 
 DEFAULT_USERS_FILE: Final = "makerspace_hub/users.json"
 DEFAULT_EXPIRY_GRACE_DAYS: Final = 7

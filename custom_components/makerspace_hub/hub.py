@@ -6,11 +6,14 @@ is skipped with a repair issue instead of taking every other machine down with i
 Every valid subentry is an owner with a state store (see `state_store`).
 """
 
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryError
+from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 
@@ -21,12 +24,15 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
+from .machine import Machine
+from .members_file import MembersFile
 from .settings import (
     HubSettings,
     InvalidConfigError,
     MachineSettings,
     PrinterSettings,
     RecordingSensorSettings,
+    resolve_config_path,
 )
 from .state_store import OwnerStore
 from .storage_health import HubStorage
@@ -71,11 +77,32 @@ class MakerspaceHub:
 
     settings: HubSettings
     storage: HubStorage
-    machines: dict[str, MachineSettings] = field(default_factory=dict)
+    members_file: MembersFile
+    machine_settings: dict[str, MachineSettings] = field(default_factory=dict)
     recording_sensors: dict[str, RecordingSensorSettings] = field(default_factory=dict)
     printers: dict[str, PrinterSettings] = field(default_factory=dict)
     stores: dict[str, OwnerStore] = field(default_factory=dict)
+    machines: dict[str, Machine] = field(default_factory=dict)
     reload_scheduled: bool = False
+
+    async def async_start_machines(self, hass: HomeAssistant) -> None:
+        """Load the members, then each machine's saved state."""
+        with suppress(HomeAssistantError):  # reported as a repair issue; no members then
+            await self.members_file.async_load()
+        for subentry_id, settings in self.machine_settings.items():
+            machine = Machine(hass, self, subentry_id, settings, self.stores[subentry_id])
+            await machine.async_load()
+            self.machines[subentry_id] = machine
+
+    @callback
+    def async_recheck_machines(self, *_: Any) -> None:
+        """Re-judge every running session (members changed, a new day began)."""
+        for machine in self.machines.values():
+            machine.async_recheck()
+
+    def machine_named(self, name_or_alias: str) -> Machine | None:
+        """Return the machine with this name or alias (case-insensitive)."""
+        return next((m for m in self.machines.values() if m.matches(name_or_alias)), None)
 
     @classmethod
     def from_entry(
@@ -90,7 +117,16 @@ class MakerspaceHub:
                 translation_key="invalid_options",
                 translation_placeholders={"option": problem.field},
             ) from problem
-        hub = cls(settings=settings, storage=storage)
+        hub = cls(
+            settings=settings,
+            storage=storage,
+            members_file=MembersFile(
+                hass,
+                entry.entry_id,
+                Path(resolve_config_path(settings.users_file, hass.config.config_dir)),
+                lambda _members: hub.async_recheck_machines(),
+            ),
+        )
         storage.settings = settings
         for subentry in entry.subentries.values():
             hub._add_subentry(hass, subentry)
@@ -118,7 +154,7 @@ class MakerspaceHub:
             return
         subentry_id = subentry.subentry_id
         if isinstance(settings, MachineSettings):
-            self.machines[subentry_id] = settings
+            self.machine_settings[subentry_id] = settings
         elif isinstance(settings, RecordingSensorSettings):
             self.recording_sensors[subentry_id] = settings
         else:

@@ -1,41 +1,60 @@
-"""Sensors: state save timeouts of the hub (total) and of each owner."""
+"""Sensors of the hub, of each machine and of every device.
 
-from collections.abc import Callable
+Hub: members, fobs, members file loaded at, state save timeouts. Machine: RFID
+(who is on it), usage hours, sessions and the board's diagnostics. Every device:
+its state save timeouts.
+"""
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+import time
+from typing import Any
 
 from homeassistant.components.sensor import (
+    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import (
+    PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfTemperature,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from .entity import MakerspaceEntity
+from .entity import MakerspaceEntity, Observable
 from .hub import MakerspaceConfigEntry
+from .machine import Machine
+from .members_file import MembersFile
 from .state_store import OwnerStore
 from .storage_health import HubStorage
 
 PARALLEL_UPDATES = 0
 
-
-@dataclass(frozen=True, kw_only=True)
-class HubStorageSensorDescription(SensorEntityDescription):
-    """A sensor of the hub computed from its storage."""
-
-    value_fn: Callable[[HubStorage], int]
+type Value = str | int | float | datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
-class OwnerStoreSensorDescription(SensorEntityDescription):
-    """A sensor of an owner's device computed from its store."""
+class MakerspaceSensorDescription[T](SensorEntityDescription):
+    """A sensor computed from its source."""
 
-    value_fn: Callable[[OwnerStore], int]
+    value_fn: Callable[[T], Value]
+    attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
 
 
-HUB_SENSORS = (
-    HubStorageSensorDescription(
+def _timestamp(value: float | None) -> datetime | None:
+    return None if value is None else dt_util.utc_from_timestamp(value)
+
+
+HUB_STORAGE_SENSORS: tuple[MakerspaceSensorDescription[HubStorage], ...] = (
+    MakerspaceSensorDescription(
         key="state_save_timeouts",
         translation_key="state_save_timeouts",
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -43,8 +62,33 @@ HUB_SENSORS = (
         value_fn=lambda storage: storage.save_timeouts,
     ),
 )
-OWNER_SENSORS = (
-    OwnerStoreSensorDescription(
+HUB_MEMBER_SENSORS: tuple[MakerspaceSensorDescription[MembersFile], ...] = (
+    MakerspaceSensorDescription(
+        key="members",
+        translation_key="members",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda members_file: len(members_file.members),
+    ),
+    MakerspaceSensorDescription(
+        key="fobs",
+        translation_key="fobs",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda members_file: members_file.members.fob_count,
+    ),
+    MakerspaceSensorDescription(
+        key="members_loaded_at",
+        translation_key="members_loaded_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda members_file: members_file.loaded_at,
+        attributes_fn=lambda members_file: {
+            "path": str(members_file.path),
+            "problem": members_file.problem,
+        },
+    ),
+)
+OWNER_SENSORS: tuple[MakerspaceSensorDescription[OwnerStore], ...] = (
+    MakerspaceSensorDescription(
         key="state_save_timeouts",
         translation_key="state_save_timeouts",
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -54,57 +98,176 @@ OWNER_SENSORS = (
 )
 
 
+def _telemetry(key: str) -> Callable[[Machine], Value]:
+    def value(machine: Machine) -> Value:
+        reading = machine.state.telemetry.get(key)
+        return None if isinstance(reading, bool) else reading
+
+    return value
+
+
+def _session_attributes(machine: Machine) -> Mapping[str, Any]:
+    session = machine.state.session
+    return {
+        "member": session.full_name if session else None,
+        "session_kind": session.kind if session else None,
+        "session_start": _timestamp(session.started if session else None),
+        "card_present": machine.state.card is not None,
+        "last_fob": machine.state.last_fob,
+    }
+
+
+MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
+    MakerspaceSensorDescription(
+        key="rfid",
+        translation_key="rfid",
+        value_fn=lambda machine: machine.state.session.name if machine.state.session else None,
+        attributes_fn=_session_attributes,
+    ),
+    MakerspaceSensorDescription(
+        key="usage",
+        translation_key="usage",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=lambda machine: round(machine.state.usage_hours(time.time()), 3),
+    ),
+    MakerspaceSensorDescription(
+        key="sessions",
+        translation_key="sessions",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda machine: machine.state.sessions,
+    ),
+    MakerspaceSensorDescription(
+        key="uptime",
+        translation_key="uptime",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda machine: machine.state.uptime,
+    ),
+    MakerspaceSensorDescription(
+        key="wifi_signal_db",
+        translation_key="wifi_signal_db",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_telemetry("wifi_signal_db"),
+    ),
+    MakerspaceSensorDescription(
+        key="wifi_signal_percent",
+        translation_key="wifi_signal_percent",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_telemetry("wifi_signal_percent"),
+    ),
+    MakerspaceSensorDescription(
+        key="internal_temperature",
+        translation_key="internal_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_telemetry("internal_temperature_c"),
+    ),
+    MakerspaceSensorDescription(
+        key="amps",
+        translation_key="amps",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_telemetry("amps"),
+    ),
+    MakerspaceSensorDescription(
+        key="last_checkin",
+        translation_key="last_checkin",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda machine: machine.last_checkin,
+    ),
+    MakerspaceSensorDescription(
+        key="display",
+        translation_key="display",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda machine: machine.reply.display.replace("\n", " / "),
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MakerspaceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the hub's sensors and each owner's."""
+    """Add the hub's sensors, each machine's and each device's timeouts sensor."""
     hub = entry.runtime_data
     async_add_entities(
-        HubStorageSensor(entry, description, hub.storage) for description in HUB_SENSORS
+        [
+            *(MakerspaceSensor(entry, None, d, hub.storage) for d in HUB_STORAGE_SENSORS),
+            *(MakerspaceSensor(entry, None, d, hub.members_file) for d in HUB_MEMBER_SENSORS),
+        ]
     )
     for subentry_id, store in hub.stores.items():
-        async_add_entities(
-            (
-                OwnerStoreSensor(entry, subentry_id, description, store)
-                for description in OWNER_SENSORS
-            ),
-            config_subentry_id=subentry_id,
-        )
+        entities: list[SensorEntity] = [
+            OwnerStoreSensor(entry, subentry_id, description, store)
+            for description in OWNER_SENSORS
+        ]
+        if (machine := hub.machines.get(subentry_id)) is not None:
+            entities += [
+                MakerspaceSensor(entry, subentry_id, description, machine)
+                for description in MACHINE_SENSORS
+            ]
+        async_add_entities(entities, config_subentry_id=subentry_id)
 
 
-class HubStorageSensor(MakerspaceEntity, SensorEntity):
-    """A sensor of the hub about its state storage."""
+class MakerspaceSensor[T: Observable](MakerspaceEntity, SensorEntity):
+    """A sensor of the hub or of a device, computed from its source."""
 
-    entity_description: HubStorageSensorDescription
+    entity_description: MakerspaceSensorDescription[T]
 
     def __init__(
         self,
         entry: MakerspaceConfigEntry,
-        description: HubStorageSensorDescription,
-        storage: HubStorage,
+        subentry_id: str | None,
+        description: MakerspaceSensorDescription[T],
+        source: T,
     ) -> None:
-        """Watch `storage`."""
-        super().__init__(entry, None, description, storage)
-        self._storage = storage
+        """Watch `source`."""
+        subentry = entry.subentries[subentry_id] if subentry_id else None
+        super().__init__(entry, subentry, description, source)
+        self._value_source = source
 
     @property
-    def native_value(self) -> int:
+    def native_value(self) -> Value:
         """Return the value."""
-        return self.entity_description.value_fn(self._storage)
+        return self.entity_description.value_fn(self._value_source)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Return the details."""
+        return self.entity_description.attributes_fn(self._value_source)
 
 
 class OwnerStoreSensor(MakerspaceEntity, SensorEntity):
-    """A sensor of an owner's device about its state store."""
+    """A sensor of a device about its state store (which the hub's storage watches)."""
 
-    entity_description: OwnerStoreSensorDescription
+    entity_description: MakerspaceSensorDescription[OwnerStore]
 
     def __init__(
         self,
         entry: MakerspaceConfigEntry,
         subentry_id: str,
-        description: OwnerStoreSensorDescription,
+        description: MakerspaceSensorDescription[OwnerStore],
         store: OwnerStore,
     ) -> None:
         """Watch the hub's storage for changes of `store`."""
@@ -112,6 +275,6 @@ class OwnerStoreSensor(MakerspaceEntity, SensorEntity):
         self._store = store
 
     @property
-    def native_value(self) -> int:
+    def native_value(self) -> Value:
         """Return the value."""
         return self.entity_description.value_fn(self._store)

@@ -31,6 +31,7 @@ from .const import (
     CONF_ML_API_URL,
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
+    CONF_OOPS_ALERTS,
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
     CONF_POLL_INTERVAL,
@@ -44,6 +45,7 @@ from .const import (
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_USERS_FILE,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOKS_ALLOW_INTERNET,
     DEFAULT_AUTO_START,
     DEFAULT_CAPTURE_DURATION_SECONDS,
     DEFAULT_CAPTURE_INTERVAL_SECONDS,
@@ -164,6 +166,8 @@ class HubSettings:
     ml_api_token: str | None = field(default=None, repr=False)
     snapshot_base_url: str | None = None
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
+    webhooks_allow_internet: bool = False
+    oops_alerts: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -181,6 +185,8 @@ class HubSettings:
             ml_api_token=_optional_str(options, CONF_ML_API_TOKEN),
             snapshot_base_url=snapshot_base_url.rstrip("/") if snapshot_base_url else None,
             recordings_dir=_optional_str(options, CONF_RECORDINGS_DIR) or DEFAULT_RECORDINGS_DIR,
+            webhooks_allow_internet=_bool(options, CONF_WEBHOOKS_ALLOW_INTERNET, False),
+            oops_alerts=_bool(options, CONF_OOPS_ALERTS, False),
         )
 
     def as_options(self) -> dict[str, Any]:
@@ -190,6 +196,8 @@ class HubSettings:
             CONF_NOTIFY_SERVICES: list(self.notify_services),
             CONF_EXPIRY_GRACE_DAYS: self.expiry_grace_days,
             CONF_RECORDINGS_DIR: self.recordings_dir,
+            CONF_WEBHOOKS_ALLOW_INTERNET: self.webhooks_allow_internet,
+            CONF_OOPS_ALERTS: self.oops_alerts,
         }
         optional = {
             CONF_ML_API_URL: self.ml_api_url,

@@ -37,7 +37,7 @@ from .persistence import (
     set_aside_invalid,
 )
 from .settings import HubSettings
-from .state_store import OwnerStore, run_in_thread
+from .state_store import OwnerStore
 
 DATA_STORAGE: HassKey["StateStorage"] = HassKey(f"{DOMAIN}_storage")
 
@@ -68,7 +68,7 @@ class HubStorage:
         self._stores: dict[tuple[str, str], OwnerStore] = {}
         self._listeners: list[CALLBACK_TYPE] = []
         self._health_check: CALLBACK_TYPE | None = None
-        self._reading: asyncio.Future[list[LoadedState]] | None = None
+        self._reading: tuple[asyncio.Future[list[LoadedState]], list[OwnerStore]] | None = None
         self._slow = False
 
     # --- stores ---------------------------------------------------------------------
@@ -87,37 +87,40 @@ class HubStorage:
         return list(self._stores.values())
 
     async def async_load(self, stores: Iterable[OwnerStore]) -> None:
-        """Read the state files not read yet, in a worker thread, bounded.
+        """Read the state files not read yet, in the executor, bounded.
 
         A disk that does not answer within STATE_LOAD_TIMEOUT_SEC makes the setup
         retry later instead of starting machines from defaults; a retry waits for
         the same read instead of starting another one.
         """
-        pending = [store for store in stores if not store.loaded]
-        if not pending:
-            return
-        if self._reading is None:
-            self._reading = run_in_thread(
-                self.hass, f"{DOMAIN}-load", _read_all, [store.path for store in pending]
-            )
-            reading, covered = self._reading, pending
-            reading.add_done_callback(lambda _: self._apply_read(covered, reading))
-        try:
-            await asyncio.wait_for(asyncio.shield(self._reading), STATE_LOAD_TIMEOUT_SEC)
-        except TimeoutError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="state_load_timeout",
-                translation_placeholders={"folder": str(self.folder)},
-            ) from err
-        if any(not store.loaded for store in pending):
-            await self.async_load(pending)  # stores created during an earlier read
+        stores = list(stores)
+        while any(not store.loaded for store in stores):
+            if self._reading is None:
+                # Home Assistant's executor: one job per hub at most, even when it hangs.
+                covered = [store for store in stores if not store.loaded]
+                future = self.hass.async_add_executor_job(
+                    _read_all, [store.path for store in covered]
+                )
+                self._reading = (future, covered)
+                # Applied even when nobody awaits it any more (the setup timed out).
+                future.add_done_callback(partial(self._apply_read, covered))
+            future, covered = self._reading
+            try:
+                await asyncio.wait_for(asyncio.shield(future), STATE_LOAD_TIMEOUT_SEC)
+            except TimeoutError as err:
+                raise ConfigEntryNotReady(
+                    translation_domain=DOMAIN,
+                    translation_key="state_load_timeout",
+                    translation_placeholders={"folder": str(self.folder)},
+                ) from err
+            self._apply_read(covered, future)
 
     @callback
     def _apply_read(
         self, stores: list[OwnerStore], reading: asyncio.Future[list[LoadedState]]
     ) -> None:
-        self._reading = None
+        if self._reading is not None and self._reading[0] is reading:
+            self._reading = None
         # The read itself catches every OSError; anything else is a bug to surface.
         for store, loaded in zip(stores, reading.result(), strict=True):
             if not store.loaded:

@@ -1,0 +1,72 @@
+"""Event per machine: Access (logins, logouts, refusals, oops, lockout, reboots).
+
+Event data names the member and the reason; a fob appears only masked.
+"""
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .access import AccessEvent
+from .entity import MakerspaceEntity
+from .hub import MakerspaceConfigEntry
+from .machine import Machine
+
+PARALLEL_UPDATES = 0
+
+ACCESS_EVENT_TYPES = [
+    "login",
+    "logout",
+    "denied",
+    "unknown_fob",
+    "expired",
+    "override_login",
+    "warn_only_login",
+    "oops",
+    "unoops",
+    "lockout",
+    "unlock",
+    "reboot",
+]
+ACCESS = EventEntityDescription(
+    key="access", translation_key="access", event_types=ACCESS_EVENT_TYPES
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MakerspaceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add each machine's Access event entity."""
+    for subentry_id, machine in entry.runtime_data.machines.items():
+        async_add_entities(
+            [AccessEventEntity(entry, subentry_id, machine)], config_subentry_id=subentry_id
+        )
+
+
+class AccessEventEntity(MakerspaceEntity, EventEntity):
+    """What happens at the machine."""
+
+    def __init__(self, entry: MakerspaceConfigEntry, subentry_id: str, machine: Machine) -> None:
+        """Report `machine`'s events."""
+        super().__init__(entry, entry.subentries[subentry_id], ACCESS, machine)
+        self._machine = machine
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the machine's events (not its every change)."""
+        self.async_on_remove(self._machine.async_add_event_listener(self._on_event))
+
+    @callback
+    def _on_event(self, event: AccessEvent) -> None:
+        self._trigger_event(
+            event.type,
+            {
+                "member": event.member,
+                "account_id": event.account_id,
+                "reason": event.reason,
+                "fob": event.fob,
+                "source": event.source,
+            },
+        )
+        self.async_write_ha_state()

@@ -1,0 +1,232 @@
+"""One machine in Home Assistant: its state, board posts, admin operations, events.
+
+`Machine` wraps the pure `access.MachineState`. Every change goes the same way:
+operation -> new state -> (write-behind save, Access events, listeners, alerts). A
+board's reply is computed from memory; nothing here waits on the disk.
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import time
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .access import AccessEvent, AccessRefusedError, MachineState, Roster
+from .alerts import async_send_alert
+from .board_protocol import BoardUpdate, Reply
+from .const import DOMAIN, LOGGER
+from .settings import MachineSettings
+from .state_store import OwnerStore
+
+if TYPE_CHECKING:
+    from .hub import MakerspaceHub
+
+ONLINE_WINDOW = timedelta(seconds=30)
+# While the relay is on, the usage sensor moves on this often.
+USAGE_TICK = timedelta(minutes=1)
+# Events worth an alert when the hub's oops alerts are on.
+ALERT_EVENTS = {"oops", "lockout"}
+
+type EventListener = Callable[[AccessEvent], None]
+
+
+class Machine:
+    """A machine with an RFID board."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        hub: "MakerspaceHub",
+        subentry_id: str,
+        settings: MachineSettings,
+        store: OwnerStore,
+    ) -> None:
+        """Take the machine's saved state (or defaults) from its store."""
+        self.hass = hass
+        self.hub = hub
+        self.subentry_id = subentry_id
+        self.settings = settings
+        self.store = store
+        self.state = MachineState()
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._event_listeners: list[EventListener] = []
+        self._online_check: CALLBACK_TYPE | None = None
+        self._usage_tick: CALLBACK_TYPE | None = None
+
+    async def async_load(self) -> None:
+        """Read the saved state; data the rules cannot use is set aside."""
+        data = self.store.data
+        if data:
+            try:
+                self.state = MachineState.from_dict(data)
+            except (TypeError, ValueError) as err:
+                await self.store.hub.async_reject(self.store, str(err))
+                self.state = MachineState()
+        # Members may have changed while Home Assistant was down, and the settings
+        # with a reconfigure (e.g. always_enabled switched off): judge again.
+        self.async_recheck()
+
+    @callback
+    def async_unload(self) -> None:
+        """Stop the timers."""
+        for stop in (self._online_check, self._usage_tick):
+            if stop is not None:
+                stop()
+        self._online_check = self._usage_tick = None
+
+    # --- what entities read ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """Return the board's name."""
+        return self.settings.name
+
+    @property
+    def reply(self) -> Reply:
+        """Return what the board is told now."""
+        return self.state.reply(self.settings)
+
+    @property
+    def online(self) -> bool:
+        """Return True when the board posted within the last 30 s."""
+        last = self.state.last_checkin
+        return last is not None and time.time() - last <= ONLINE_WINDOW.total_seconds()
+
+    @property
+    def last_checkin(self) -> datetime | None:
+        """Return when the board last posted."""
+        last = self.state.last_checkin
+        return None if last is None else dt_util.utc_from_timestamp(last)
+
+    def matches(self, name_or_alias: str) -> bool:
+        """Return True for the machine's name or alias, ignoring case."""
+        wanted = name_or_alias.strip().casefold()
+        return wanted in {self.settings.name.casefold(), (self.settings.alias or "").casefold()}
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` on every change; return the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        """Call `listener` with every Access event; return the remover."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    # --- changes ---------------------------------------------------------------------
+
+    def _roster(self) -> Roster:
+        return Roster(
+            self.hub.members_file.members,
+            dt_util.now().date(),
+            self.hub.settings.expiry_grace_days,
+        )
+
+    @callback
+    def async_handle_update(self, update: BoardUpdate) -> Reply:
+        """Apply a board's post and return its reply, from memory."""
+        events = self.state.apply_update(update, self.settings, self._roster(), time.time())
+        self._commit(events)
+        if self._online_check is not None:
+            self._online_check()
+        self._online_check = async_call_later(
+            self.hass,
+            ONLINE_WINDOW + timedelta(seconds=1),
+            HassJob(self._went_quiet, cancel_on_shutdown=True),
+        )
+        return self.reply
+
+    @callback
+    def _went_quiet(self, _now: Any) -> None:
+        self._online_check = None
+        self._notify()
+
+    @callback
+    def async_set_flags(
+        self, *, oopsed: bool | None = None, locked_out: bool | None = None
+    ) -> None:
+        """Oops, unoops, lock out or unlock as a Home Assistant admin."""
+        self._commit(
+            self.state.set_flags(self.settings, time.time(), oopsed=oopsed, locked_out=locked_out)
+        )
+
+    @callback
+    def async_remote_enable(self, user_name: str) -> None:
+        """Switch the relay on without a card (refused while oopsed or locked out)."""
+        try:
+            events = self.state.remote_enable(self.settings, user_name, time.time())
+        except AccessRefusedError as err:
+            raise self._refused(err) from err
+        self._commit(events)
+
+    @callback
+    def async_end_session(self) -> None:
+        """Switch the relay off; the card must be presented again."""
+        try:
+            events = self.state.end_session(self.settings, time.time())
+        except AccessRefusedError as err:
+            raise self._refused(err) from err
+        self._commit(events)
+
+    @callback
+    def async_recheck(self) -> None:
+        """Re-judge the running session (members reloaded, a new day)."""
+        self._commit(self.state.recheck(self.settings, self._roster(), time.time()))
+
+    def _refused(self, err: AccessRefusedError) -> ServiceValidationError:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.reason,
+            translation_placeholders={"machine": self.settings.display_name},
+        )
+
+    @callback
+    def _commit(self, events: list[AccessEvent]) -> None:
+        self.store.save(self.state.as_dict())
+        for event in events:
+            LOGGER.debug(
+                "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""
+            )
+            for listener in list(self._event_listeners):
+                listener(event)
+            if event.type in ALERT_EVENTS and self.hub.settings.oops_alerts:
+                self._alert(event)
+        if self.state.relay_on_since is not None and self._usage_tick is None:
+            self._usage_tick = async_track_time_interval(
+                self.hass, self._tick, USAGE_TICK, cancel_on_shutdown=True
+            )
+        elif self.state.relay_on_since is None and self._usage_tick is not None:
+            self._usage_tick()
+            self._usage_tick = None
+        self._notify()
+
+    @callback
+    def _tick(self, _now: Any) -> None:
+        self._notify()
+
+    @callback
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    @callback
+    def _alert(self, event: AccessEvent) -> None:
+        what = "was oopsed" if event.type == "oops" else "was locked out"
+        by = f" (in use by {event.member})" if event.member else ""
+        self.hass.async_create_background_task(
+            async_send_alert(
+                self.hass,
+                self.hub.settings,
+                title=f"{self.settings.display_name} {what}",
+                message=f"{self.settings.display_name} {what}{by}. It stays off until an "
+                "admin clears it.",
+                notification_id=f"{DOMAIN}_{self.subentry_id}_{event.type}",
+            ),
+            f"{DOMAIN} {event.type} alert",
+        )

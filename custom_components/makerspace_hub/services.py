@@ -1,0 +1,169 @@
+"""Actions: oops, unoops, lockout, unlock and clear machines; reload the members.
+
+Machine actions take machine devices or entities as target (areas and labels work
+too), or a `machine` field with a machine's name or alias (case-insensitive).
+Errors a user can cause are translated ServiceValidationErrors.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_AREA_ID, ATTR_DEVICE_ID, ATTR_ENTITY_ID, ATTR_LABEL_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+import voluptuous as vol
+
+from .const import DOMAIN
+from .hub import MakerspaceConfigEntry
+from .machine import Machine
+
+ATTR_MACHINE = "machine"
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+
+_IDS = vol.All(cv.ensure_list, [cv.string])
+MACHINE_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_MACHINE): cv.string,
+        vol.Optional(ATTR_ENTITY_ID): cv.comp_entity_ids,
+        vol.Optional(ATTR_DEVICE_ID): _IDS,
+        vol.Optional(ATTR_AREA_ID): _IDS,
+        vol.Optional(ATTR_LABEL_ID): _IDS,
+    }
+)
+RELOAD_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+# action -> the flags it sets
+FLAG_ACTIONS: dict[str, dict[str, bool]] = {
+    "oops": {"oopsed": True},
+    "unoops": {"oopsed": False},
+    "lockout": {"locked_out": True},
+    "unlock": {"locked_out": False},
+    "clear": {"oopsed": False, "locked_out": False},
+}
+
+
+def _hubs(hass: HomeAssistant) -> list[MakerspaceConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _devices_of(hass: HomeAssistant, call: ServiceCall) -> tuple[set[str], set[str]]:
+    """Return (devices named directly or through entities, devices of areas/labels)."""
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    direct = set(call.data.get(ATTR_DEVICE_ID, []))
+    for entity_id in call.data.get(ATTR_ENTITY_ID, []):
+        entry = entities.async_get(entity_id)
+        if entry is None or entry.device_id is None:
+            raise _invalid("unknown_machine", machine=entity_id)
+        direct.add(entry.device_id)
+    grouped: set[str] = set()
+    for area_id in call.data.get(ATTR_AREA_ID, []):
+        grouped.update(device.id for device in dr.async_entries_for_area(devices, area_id))
+        grouped.update(
+            entry.device_id
+            for entry in er.async_entries_for_area(entities, area_id)
+            if entry.device_id
+        )
+    for label_id in call.data.get(ATTR_LABEL_ID, []):
+        grouped.update(device.id for device in dr.async_entries_for_label(devices, label_id))
+        grouped.update(
+            entry.device_id
+            for entry in er.async_entries_for_label(entities, label_id)
+            if entry.device_id
+        )
+    return direct, grouped
+
+
+def _subentry_ids(hass: HomeAssistant, device_ids: Iterable[str]) -> dict[str, set[str]]:
+    registry = dr.async_get(hass)
+    found: dict[str, set[str]] = {}
+    for device_id in device_ids:
+        device = registry.async_get(device_id)
+        found[device_id] = {
+            identifier
+            for domain, identifier in (device.identifiers if device else ())
+            if domain == DOMAIN
+        }
+    return found
+
+
+@callback
+def machines_of_call(hass: HomeAssistant, call: ServiceCall) -> list[Machine]:
+    """Return the machines an action call targets; raise a clear error otherwise."""
+    machines = {
+        subentry_id: machine
+        for entry in _hubs(hass)
+        for subentry_id, machine in entry.runtime_data.machines.items()
+    }
+    chosen: dict[str, Machine] = {}
+    if (wanted := call.data.get(ATTR_MACHINE)) is not None:
+        match = next((m for m in machines.values() if m.matches(wanted)), None)
+        if match is None:
+            raise _invalid("unknown_machine", machine=wanted)
+        chosen[match.subentry_id] = match
+    direct, grouped = _devices_of(hass, call)
+    for device_id, identifiers in _subentry_ids(hass, direct | grouped).items():
+        hits = [machines[i] for i in identifiers if i in machines]
+        if not hits and device_id in direct:
+            raise _invalid("not_a_machine", device=device_id)
+        chosen.update((machine.subentry_id, machine) for machine in hits)
+    if not chosen:
+        raise _invalid("no_machine")
+    return list(chosen.values())
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, in async_setup)."""
+
+    async def set_flags(call: ServiceCall) -> None:
+        for machine in machines_of_call(hass, call):
+            machine.async_set_flags(**FLAG_ACTIONS[call.service])
+
+    for action in FLAG_ACTIONS:
+        hass.services.async_register(DOMAIN, action, set_flags, schema=MACHINE_SCHEMA)
+
+    async def reload_users(call: ServiceCall) -> ServiceResponse:
+        entries = _hubs(hass)
+        if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
+            entries = [entry for entry in entries if entry.entry_id == entry_id]
+            if not entries:
+                raise _invalid("unknown_hub", hub=entry_id)
+        if not entries:
+            raise _invalid("no_hub")
+        totals: dict[str, Any] = {"removed": 0, "updated": 0, "added": 0}
+        for entry in entries:
+            changes = await entry.runtime_data.members_file.async_load()
+            for key, count in changes.items():
+                totals[key] += count
+        return totals
+
+    hass.services.async_register(
+        DOMAIN,
+        "reload_users",
+        reload_users,
+        schema=RELOAD_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,205 @@
+"""Actions: oops/unoops/lockout/unlock/clear by target or name, reload_users, alerts."""
+
+from pathlib import Path
+
+from homeassistant.components import persistent_notification
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    label_registry as lr,
+)
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.makerspace_hub.const import DOMAIN
+
+from .conftest import find_device, make_hub_entry, setup_hub, subentry_by_title
+from .makerspace import (
+    machine,
+    machine_of,
+    makerspace_entry,
+    member,
+    members,
+    write_members,
+)
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
+    """The test makerspace."""
+    write_members(config_dir, members(dt_util.now().date()))
+    return await setup_hub(hass, makerspace_entry(oops_alerts=True))
+
+
+def _flags(hub: MockConfigEntry, name: str) -> tuple[bool, bool]:
+    state = machine_of(hub, name).state
+    return state.oopsed, state.locked_out
+
+
+async def _call(hass: HomeAssistant, action: str, **data: object) -> None:
+    await hass.services.async_call(DOMAIN, action, data, blocking=True)
+
+
+async def test_actions_by_name_or_alias_ignoring_case(
+    hass: HomeAssistant, hub: MockConfigEntry
+) -> None:
+    await _call(hass, "oops", machine="METAL-MILL")
+    assert _flags(hub, "metal-mill") == (True, False)
+    await _call(hass, "lockout", machine=" metal-mill ")
+    assert _flags(hub, "metal-mill") == (True, True)
+    await _call(hass, "unoops", machine="metal-mill")
+    assert _flags(hub, "metal-mill") == (False, True)
+    await _call(hass, "unlock", machine="metal-mill")
+    assert _flags(hub, "metal-mill") == (False, False)
+    await _call(hass, "lockout", machine="metal-mill")
+    await _call(hass, "oops", machine="metal-mill")
+    await _call(hass, "clear", machine="metal-mill")
+    assert _flags(hub, "metal-mill") == (False, False)
+
+
+async def test_actions_by_alias(hass: HomeAssistant, config_dir: Path) -> None:
+    write_members(config_dir, [])
+    entry = await setup_hub(
+        hass, make_hub_entry(subentries=[machine("laser", alias="Glowforge Pro")])
+    )
+    await _call(hass, "lockout", machine="glowforge pro")
+    assert _flags(entry, "laser") == (False, True)
+
+
+async def test_actions_by_device_entity_area_and_label(
+    hass: HomeAssistant, hub: MockConfigEntry
+) -> None:
+    hammer = find_device(hass, subentry_by_title(hub, "hammer").subentry_id)
+    assert hammer is not None
+    await hass.services.async_call(DOMAIN, "oops", target={"device_id": hammer.id}, blocking=True)
+    assert _flags(hub, "hammer") == (True, False)
+
+    lock = er.async_get(hass).async_get_entity_id(
+        "lock", DOMAIN, f"{hub.entry_id}_{subentry_by_title(hub, 'saw').subentry_id}_lockout"
+    )
+    await hass.services.async_call(DOMAIN, "lockout", target={"entity_id": lock}, blocking=True)
+    assert _flags(hub, "saw") == (False, True)
+
+    shop = ar.async_get(hass).async_create("Metal shop")
+    mill = find_device(hass, subentry_by_title(hub, "metal-mill").subentry_id)
+    assert mill is not None
+    dr.async_get(hass).async_update_device(mill.id, area_id=shop.id)
+    await hass.services.async_call(DOMAIN, "lockout", target={"area_id": shop.id}, blocking=True)
+    assert _flags(hub, "metal-mill") == (False, True)
+
+    label = lr.async_get(hass).async_create("Compressed air")
+    compressor = find_device(hass, subentry_by_title(hub, "compressor").subentry_id)
+    assert compressor is not None
+    dr.async_get(hass).async_update_device(compressor.id, labels={label.label_id})
+    await hass.services.async_call(
+        DOMAIN, "oops", target={"label_id": label.label_id}, blocking=True
+    )
+    assert _flags(hub, "compressor") == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"machine": "laser-cutter"}, "unknown_machine"),
+        ({}, "no_machine"),
+        ({"entity_id": "light.kitchen"}, "unknown_machine"),
+    ],
+)
+async def test_action_errors(
+    hass: HomeAssistant, hub: MockConfigEntry, data: dict[str, str], key: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "oops", data, blocking=True)
+    assert err.value.translation_key == key
+
+
+async def test_an_action_on_a_device_that_is_not_a_machine(
+    hass: HomeAssistant, hub: MockConfigEntry
+) -> None:
+    hub_device = find_device(hass, hub.entry_id)
+    assert hub_device is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "oops", target={"device_id": hub_device.id}, blocking=True
+        )
+    assert err.value.translation_key == "not_a_machine"
+    assert str(err.value) == f"The device {hub_device.id} is not a machine of Makerspace Hub"
+
+
+async def test_oops_and_lockout_alerts(hass: HomeAssistant, hub: MockConfigEntry) -> None:
+    created: list[dict[str, str]] = []
+    persistent_notification.async_register_callback(
+        hass, lambda _kind, notes: created.extend(notes.values())
+    )
+    await _call(hass, "oops", machine="metal-mill")
+    await _call(hass, "lockout", machine="hammer")
+    await hass.async_block_till_done()
+    titles = {note["title"] for note in created}
+    assert {"metal-mill was oopsed", "hammer was locked out"} <= titles
+
+
+async def test_no_alerts_unless_enabled(hass: HomeAssistant, config_dir: Path) -> None:
+    calls: list[ServiceCall] = []
+
+    async def notify(call: ServiceCall) -> None:
+        calls.append(call)
+
+    hass.services.async_register("notify", "admins", notify)
+    write_members(config_dir, [])
+    await setup_hub(hass, makerspace_entry(notify_services=["notify.admins"]))
+    await _call(hass, "oops", machine="metal-mill")
+    await hass.async_block_till_done()
+    assert calls == []
+
+
+async def test_reload_users_returns_the_changes(
+    hass: HomeAssistant, hub: MockConfigEntry, config_dir: Path
+) -> None:
+    today = dt_util.now().date()
+    changed = members(today)[1:]  # Ada leaves
+    changed[0]["preferred_name"] = "Ken"  # Kenneth changes his name
+    changed.append(member("7", "Nia", ["0011111111"], ["Metal Mill"]))
+    write_members(config_dir, changed)
+    response = await hass.services.async_call(
+        DOMAIN, "reload_users", {}, blocking=True, return_response=True
+    )
+    assert response == {"removed": 1, "updated": 1, "added": 1}
+    response = await hass.services.async_call(
+        DOMAIN,
+        "reload_users",
+        {"config_entry_id": hub.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response == {"removed": 0, "updated": 0, "added": 0}
+
+
+async def test_reload_users_errors(
+    hass: HomeAssistant, hub: MockConfigEntry, config_dir: Path
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "reload_users", {"config_entry_id": "nope"}, blocking=True, return_response=True
+        )
+    assert err.value.translation_key == "unknown_hub"
+    write_members(config_dir, "[{]")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
+    assert err.value.translation_key == "users_file_invalid"
+    (config_dir / "makerspace_hub" / "users.json").unlink()
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
+    assert err.value.translation_key == "users_file_missing"
+    # The members in use stay.
+    assert len(hub.runtime_data.members_file.members) == 6
+
+
+async def test_reload_users_without_a_loaded_hub(hass: HomeAssistant, hub: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
+    assert err.value.translation_key == "no_hub"
