@@ -1,63 +1,130 @@
-"""Diagnostics: the hub's configuration with every secret redacted."""
+"""Diagnostics, and a scan that no secret leaks into states, events, diagnostics or logs."""
 
 import json
+import logging
+from pathlib import Path
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import (
-    CONF_AUTHORIZATIONS_OR,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
     CONF_WEBHOOK_ID,
 )
 
-from .conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub
+from .conftest import HUB_WEBHOOK_ID, find_device, setup_hub, subentry_by_title
+from .makerspace import (
+    ADA,
+    KENNETH,
+    UNKNOWN,
+    Board,
+    machine_of,
+    makerspace_entry,
+    members,
+    webhook_of,
+    write_members,
+)
 
-MACHINE_WEBHOOK_ID = "b" * 64
 TOKEN = "obico-token-1234567890"
 
 
-async def test_diagnostics_redact_webhooks_and_tokens(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator
+async def test_diagnostics_redact_webhooks_tokens_and_cards(
+    hass: HomeAssistant,
+    config_dir: Path,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     assert await async_setup_component(hass, "diagnostics", {})
+    write_members(config_dir, members(dt_util.now().date()))
     entry = await setup_hub(
         hass,
-        make_hub_entry(
-            {CONF_ML_API_URL: "http://127.0.0.1:3333", CONF_ML_API_TOKEN: TOKEN},
-            subentries=[
-                make_subentry(
-                    "machine",
-                    "metal-mill",
-                    {
-                        CONF_NAME: "metal-mill",
-                        CONF_AUTHORIZATIONS_OR: ["Metal Mill"],
-                        CONF_WEBHOOK_ID: MACHINE_WEBHOOK_ID,
-                    },
-                )
-            ],
-        ),
+        makerspace_entry(**{CONF_ML_API_URL: "http://127.0.0.1:3333", CONF_ML_API_TOKEN: TOKEN}),
     )
+    await Board(await hass_client_no_auth(), "metal-mill").post(ADA)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
-    dumped = json.dumps(diagnostics)
-    for secret in (HUB_WEBHOOK_ID, MACHINE_WEBHOOK_ID, TOKEN):
-        assert secret not in dumped
     stored = diagnostics["entry"]
     assert stored["data"] == {CONF_NAME: "Test Makerspace", CONF_WEBHOOK_ID: "**REDACTED**"}
     assert stored["options"][CONF_ML_API_TOKEN] == "**REDACTED**"
     assert stored["options"][CONF_ML_API_URL] == "http://127.0.0.1:3333"
-    (machine,) = stored["subentries"]
-    assert machine["data"][CONF_WEBHOOK_ID] == "**REDACTED**"
-    assert machine["data"][CONF_AUTHORIZATIONS_OR] == ["Metal Mill"]
-    assert diagnostics["running"] == {
-        "machines": ["metal-mill"],
-        "recording_sensors": [],
-        "printers": [],
+    assert all(s["data"][CONF_WEBHOOK_ID] == "**REDACTED**" for s in stored["subentries"])
+    assert diagnostics["hub"]["members"]["count"] == 6
+    mill = next(m for m in diagnostics["machines"] if m["name"] == "metal-mill")
+    assert mill["reply"]["display"] == "Welcome,\nAda"
+    assert mill["state"]["card"] == "**REDACTED**"
+    assert mill["state"]["card_masked"] == "••••••5678"
+
+    device = find_device(hass, subentry_by_title(entry, "metal-mill").subentry_id)
+    assert device is not None
+    per_device = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert per_device["machine"]["name"] == "metal-mill"
+    assert per_device["subentry"][CONF_WEBHOOK_ID] == "**REDACTED**"
+    hub_device = find_device(hass, entry.entry_id)
+    assert hub_device is not None
+    assert (
+        "members" in (await get_diagnostics_for_device(hass, hass_client, entry, hub_device))["hub"]
+    )
+
+
+async def test_no_secret_in_states_events_diagnostics_or_logs(
+    hass: HomeAssistant,
+    config_dir: Path,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert await async_setup_component(hass, "diagnostics", {})
+    write_members(config_dir, members(dt_util.now().date()))
+    entry = await setup_hub(
+        hass, makerspace_entry(**{CONF_ML_API_URL: "http://x", CONF_ML_API_TOKEN: TOKEN})
+    )
+    client = await hass_client_no_auth()
+    for name, cards in (
+        ("metal-mill", [ADA, KENNETH, UNKNOWN]),
+        ("hammer", [KENNETH]),
+        ("compressor", [ADA]),
+    ):
+        board = Board(client, name)
+        for card in cards:
+            await board.post(card)
+            await board.post(card, oops=True)
+            await board.post()
+            machine_of(entry, name).async_set_flags(oopsed=False)
+    await hass.async_block_till_done()
+
+    secrets = {
+        TOKEN,
+        HUB_WEBHOOK_ID,
+        *(webhook_of(entry, name) for name in ("metal-mill", "hammer", "compressor", "saw")),
     }
+    for card in (ADA, KENNETH, UNKNOWN):
+        secrets |= {card, card.rjust(10, "0")}
+    exposed = [json.dumps(state.as_dict(), default=str) for state in hass.states.async_all()]
+    exposed.append(
+        json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry), default=str)
+    )
+    exposed += [
+        json.dumps(await get_diagnostics_for_device(hass, hass_client, entry, device), default=str)
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    ]
+    # Home Assistant keeps aiohttp's access log at WARNING; only the test server logs it.
+    exposed += [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.INFO and r.name != "aiohttp.access"
+    ]
+    text = "\n".join(exposed)
+    assert "Welcome" in text or "login" in text  # the scenario did run
+    leaked = [secret for secret in secrets if secret in text]
+    assert not leaked

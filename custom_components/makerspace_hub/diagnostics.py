@@ -1,15 +1,56 @@
-"""Diagnostics of a hub: its configuration with every secret redacted."""
+"""Diagnostics of a hub and of each device, with every secret redacted.
+
+Secrets: webhook ids (whoever knows one can post as a board), the ML API token and
+fob codes (only masked forms ever leave the integration; the card digest is
+redacted too).
+"""
 
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID
-from .hub import MakerspaceConfigEntry
+from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
+from .hub import MakerspaceConfigEntry, MakerspaceHub
+from .machine import Machine
 
-# Webhook ids are credentials too: whoever knows one can post as a board.
-TO_REDACT = {CONF_WEBHOOK_ID, CONF_ML_API_TOKEN, "fob_codes", "rfid_value"}
+TO_REDACT = {CONF_WEBHOOK_ID, CONF_ML_API_TOKEN, "fob_codes", "rfid_value", "card"}
+
+
+def _machine(machine: Machine) -> dict[str, Any]:
+    return {
+        "name": machine.name,
+        "online": machine.online,
+        "reply": machine.reply.as_json(),
+        "state": async_redact_data(machine.state.as_dict(), TO_REDACT),
+        "save_timeouts": machine.store.save_timeouts,
+        "store_error": machine.store.last_error,
+    }
+
+
+def _hub(hub: MakerspaceHub) -> dict[str, Any]:
+    members_file = hub.members_file
+    storage = hub.storage
+    return {
+        "members": {
+            "path": str(members_file.path),
+            "count": len(members_file.members),
+            "fobs": members_file.members.fob_count,
+            "authorizations": members_file.members.authorizations(),
+            "loaded_at": members_file.loaded_at,
+            "problem": members_file.problem,
+        },
+        "storage": {
+            "folder": str(storage.folder),
+            "slow": storage.slow,
+            "save_timeouts": storage.save_timeouts,
+            "failing": [store.label for store in storage.failing],
+            "hung": [store.label for store in storage.stores if store.hung],
+        },
+        "recording_sensors": sorted(sensor.name for sensor in hub.recording_sensors.values()),
+        "printers": sorted(printer.name for printer in hub.printers.values()),
+    }
 
 
 async def async_get_config_entry_diagnostics(
@@ -19,9 +60,25 @@ async def async_get_config_entry_diagnostics(
     hub = entry.runtime_data
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
-        "running": {
-            "machines": sorted(machine.name for machine in hub.machines.values()),
-            "recording_sensors": sorted(sensor.name for sensor in hub.recording_sensors.values()),
-            "printers": sorted(printer.name for printer in hub.printers.values()),
-        },
+        "hub": _hub(hub),
+        "machines": [_machine(machine) for machine in hub.machines.values()],
     }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: MakerspaceConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    """Return what one device (the hub, a machine, a sensor, a printer) is doing."""
+    hub = entry.runtime_data
+    subentry_id = next(
+        (identifier for domain, identifier in device.identifiers if domain == DOMAIN), None
+    )
+    if subentry_id is None or subentry_id == entry.entry_id:
+        return {"hub": _hub(hub)}
+    subentry = entry.subentries.get(subentry_id)
+    result: dict[str, Any] = {
+        "subentry": async_redact_data(dict(subentry.data), TO_REDACT) if subentry else None
+    }
+    if (machine := hub.machines.get(subentry_id)) is not None:
+        result["machine"] = _machine(machine)
+    return result
