@@ -18,11 +18,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import DOMAIN
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
 
 from .conftest import setup_hub, subentry_by_title
 from .makerspace import ADA, Board, machine_of, makerspace_entry, members, write_members
+from .slow_disk import SlowDisk
 
 
 @pytest.fixture
@@ -258,3 +260,52 @@ async def test_state_survives_a_restart(
     )
     # The same card on the next heartbeat keeps the session.
     assert (await board.post(ADA))["display"] == "Welcome,\nAda"
+
+
+async def test_heartbeats_save_readings_only_every_few_minutes(
+    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient, freezer: FrozenDateTimeFactory
+) -> None:
+    disk = SlowDisk()
+    hass.data[DATA_STORAGE].writer = disk
+    board = Board(client, "metal-mill")
+    store = machine_of(hub, "metal-mill").store
+    await board.post()
+    assert await store.async_flush()
+    writes = disk.writes["metal-mill.json"]
+    for _ in range(10):  # heartbeats: only uptime, WiFi and check-in time change
+        await board.post()
+        assert await store.async_flush()
+    assert disk.writes["metal-mill.json"] == writes
+    await board.post(ADA)  # a login is saved at once
+    assert await store.async_flush()
+    assert disk.writes["metal-mill.json"] == writes + 1
+    freezer.tick(timedelta(minutes=6))
+    await board.post(ADA)  # readings are saved again after 5 minutes
+    assert await store.async_flush()
+    assert disk.writes["metal-mill.json"] == writes + 2
+
+
+async def test_online_goes_off_after_a_reload_when_the_board_is_gone(
+    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient, freezer: FrozenDateTimeFactory
+) -> None:
+    await Board(client, "metal-mill").post()
+    assert await hass.config_entries.async_reload(hub.entry_id)
+    assert state(hass, hub, "binary_sensor", "metal-mill", "online").state == "on"
+    freezer.tick(timedelta(seconds=32))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert state(hass, hub, "binary_sensor", "metal-mill", "online").state == "off"
+
+
+async def test_an_unloaded_machine_ignores_late_posts(
+    hass: HomeAssistant, hub: MockConfigEntry
+) -> None:
+    mill = machine_of(hub, "metal-mill")
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    reply = mill.async_handle_update(
+        BoardUpdate(machine_name="metal-mill", oops=True, fob=None, uptime=1)
+    )
+    assert reply.relay is False
+    assert not mill.state.oopsed
+    mill.async_recheck()
+    assert mill.state.last_checkin is None

@@ -155,6 +155,24 @@ async def test_memberships_expire_at_midnight_during_a_session(
     assert mill.reply.relay is False
 
 
+async def test_a_deleted_file_means_no_members(
+    hass: HomeAssistant,
+    config_dir: Path,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    path = write_members(config_dir, members(dt_util.now().date()))
+    entry = await setup_hub(hass, makerspace_entry())
+    client = await hass_client_no_auth()
+    board = Board(client, "metal-mill")
+    assert (await board.post(ADA))["relay"] is True
+    path.unlink()
+    await _tick(hass, freezer)
+    assert len(entry.runtime_data.members_file.members) == 0
+    assert _issue(hass, entry, "users_file_missing") is not None
+    assert (await board.post(ADA))["relay"] is False  # logged out
+
+
 def _valid() -> list[dict[str, Any]]:
     return members(date(2026, 11, 22))
 

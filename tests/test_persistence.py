@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 import struct
 import threading
-import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -64,11 +63,11 @@ def _machine(entry: MockConfigEntry, title: str) -> Machine:
     return entry.runtime_data.machines[subentry_by_title(entry, title).subentry_id]
 
 
-def _post(entry: MockConfigEntry, title: str, uptime: float) -> None:
-    """Let the machine's board post: a state change the machine saves."""
-    _machine(entry, title).async_handle_update(
-        BoardUpdate(machine_name=title, oops=False, fob=None, uptime=uptime)
-    )
+def _change(entry: MockConfigEntry, title: str) -> None:
+    """Make one state change the machine saves: a remote session (counted) and its end."""
+    machine = _machine(entry, title)
+    machine.async_remote_enable("Admin")
+    machine.async_end_session()
 
 
 def _saved(config_dir: Path, entry: MockConfigEntry, name: str) -> dict[str, Any]:
@@ -118,7 +117,9 @@ def _register_notify(hass: HomeAssistant, name: str, fail: bool = False) -> list
 async def test_state_survives_reload_and_restart(hass: HomeAssistant, config_dir: Path) -> None:
     entry = await setup_hub(hass, _hub("laser"))
     machine = _machine(entry, "laser")
-    _post(entry, "laser", 59.29)
+    machine.async_handle_update(
+        BoardUpdate(machine_name="laser", oops=False, fob=None, uptime=59.29)
+    )
     machine.async_remote_enable("Ada Admin")
     machine.async_set_flags(locked_out=True)  # ends the session: one session counted
     machine.async_set_flags(oopsed=True)
@@ -153,24 +154,24 @@ async def test_pending_state_is_flushed_on_unload_and_on_stop(
     entry = await setup_hub(hass, _hub("laser", "mill"))
     disk = _slow_disk(hass)
     gate = disk.hang("laser.json")
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     await _held(hass, disk, "laser.json")
-    _post(entry, "laser", 2)  # waits behind the held write
+    _change(entry, "laser")  # waits behind the held write
     gate.set()
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert _saved(config_dir, entry, "laser")["data"]["uptime"] == 2
+    assert _saved(config_dir, entry, "laser")["data"]["sessions"] == 2
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     mill = _store(entry, "mill")
     gate = disk.hang("mill.json")
-    _post(entry, "mill", 1)
+    _change(entry, "mill")
     await _held(hass, disk, "mill.json")
-    _post(entry, "mill", 2)
+    _change(entry, "mill")
     gate.set()
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     assert await mill.async_flush()
-    assert _saved(config_dir, entry, "mill")["data"]["uptime"] == 2
+    assert _saved(config_dir, entry, "mill")["data"]["sessions"] == 2
 
 
 async def test_single_flight_and_coalescing_during_a_hang(
@@ -180,11 +181,11 @@ async def test_single_flight_and_coalescing_during_a_hang(
     disk = _slow_disk(hass)
     store = _store(entry, "laser")
     gate = disk.hang("laser.json")
-    _post(entry, "laser", 0)
+    _change(entry, "laser")
     await _held(hass, disk, "laser.json")
 
-    for n in range(1, 51):
-        _post(entry, "laser", n)
+    for _ in range(50):
+        _change(entry, "laser")
         await asyncio.sleep(0)
     await _time_passes(hass, 10)  # a 10 s hang
 
@@ -196,7 +197,7 @@ async def test_single_flight_and_coalescing_during_a_hang(
     gate.set()
     assert await store.async_flush()
     document = _saved(config_dir, entry, "laser")
-    assert document["data"]["uptime"] == 50
+    assert document["data"]["sessions"] == 51
     assert document["save_timeouts"] == 1
     assert disk.writes["laser.json"] == 2  # the held write and one coalesced write
     assert not store.hung
@@ -220,19 +221,19 @@ async def test_the_loop_runs_and_other_owners_save_during_a_hang(
             worst_lag = max(worst_lag, loop.time() - before - 0.005)
 
     ticker = asyncio.create_task(measure_lag())
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     await _held(hass, disk, "laser.json")
     await _time_passes(hass, 3)
     mill = _store(entry, "mill")
-    for n in range(20):
-        _post(entry, "mill", n)
+    for _ in range(20):
+        _change(entry, "mill")
         assert await mill.async_flush()
     await asyncio.sleep(0.3)
     ticking = False
     await ticker
 
     assert _store(entry, "laser").hung
-    assert _saved(config_dir, entry, "mill")["data"]["uptime"] == 19
+    assert _saved(config_dir, entry, "mill")["data"]["sessions"] == 20
     assert worst_lag < 0.050, f"the event loop stalled for {worst_lag * 1000:.0f} ms"
     gate.set()
     assert await _store(entry, "laser").async_flush()
@@ -244,19 +245,19 @@ async def test_a_reload_during_a_hang_keeps_the_newest_state_and_one_thread(
     entry = await setup_hub(hass, _hub("laser"))
     disk = _slow_disk(hass)
     gate = disk.hang("laser.json")
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     await _held(hass, disk, "laser.json")
-    _post(entry, "laser", 2)
+    _change(entry, "laser")
 
     # The unload's flush is bounded: it gives up after STATE_SAVE_TIMEOUT_SEC.
     assert await hass.config_entries.async_reload(entry.entry_id)
     store = _store(entry, "laser")
-    assert _machine(entry, "laser").state.uptime == 2
-    _post(entry, "laser", 3)
+    assert _machine(entry, "laser").state.sessions == 2
+    _change(entry, "laser")
     assert len(_save_threads("laser")) == 1
     gate.set()
     assert await store.async_flush()
-    assert _saved(config_dir, entry, "laser")["data"]["uptime"] == 3
+    assert _saved(config_dir, entry, "laser")["data"]["sessions"] == 3
 
 
 async def _hang_and_time_out(
@@ -269,7 +270,7 @@ async def _hang_and_time_out(
     """Make a save of each machine hang past the deadline, then let the disk recover."""
     gates = [disk.hang(f"{name}.json") for name in names]
     for name in names:
-        _post(entry, name, time.monotonic())
+        _change(entry, name)
         await _held(hass, disk, f"{name}.json")
     await _time_passes(hass, 3, freezer)
     for gate in gates:
@@ -396,7 +397,7 @@ async def test_storage_entities_and_repair_issue_follow_the_health(
     assert hass.states.get(total).state == "0"
 
     gate = disk.hang("laser.json")
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     await _held(hass, disk, "laser.json")
     await _time_passes(hass, 3, freezer)
     assert hass.states.get(problem).state == "on"
@@ -448,9 +449,9 @@ async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
     assert issue.translation_placeholders["file"] == str(aside)
 
     # The owner saves normally afterwards.
-    _post(entry, "laser", 7)
+    _change(entry, "laser")
     assert await _store(entry, "laser").async_flush()
-    assert json.loads((folder / "laser.json").read_text())["data"]["uptime"] == 7
+    assert json.loads((folder / "laser.json").read_text())["data"]["sessions"] == 1
 
 
 async def test_a_newer_file_is_set_aside_not_overwritten(
@@ -463,7 +464,7 @@ async def test_a_newer_file_is_set_aside_not_overwritten(
     newer = json.dumps({"version": 2, "data": {"future": True}})
     (folder / "laser.json").write_text(newer)
     await setup_hub(hass, entry)
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     assert await _store(entry, "laser").async_flush()
     (aside,) = folder.glob("laser.json.v2-*")
     assert aside.read_text() == newer
@@ -548,7 +549,7 @@ async def test_renamed_and_removed_owners_move_and_delete_their_files(
 ) -> None:
     entry = await setup_hub(hass, _hub("laser", "mill"))
     _machine(entry, "laser").async_set_flags(locked_out=True)
-    _post(entry, "mill", 3)
+    _change(entry, "mill")
     assert await entry.runtime_data.storage.async_flush()
 
     laser = subentry_by_title(entry, "laser")
@@ -569,7 +570,7 @@ async def test_renamed_and_removed_owners_move_and_delete_their_files(
 
 async def test_deleting_the_hub_deletes_its_state(hass: HomeAssistant, config_dir: Path) -> None:
     entry = await setup_hub(hass, _hub("laser"))
-    _post(entry, "laser", 1)
+    _change(entry, "laser")
     assert await _store(entry, "laser").async_flush()
     folder = config_dir / ".storage" / DOMAIN / entry.entry_id
     assert folder.exists()
@@ -597,9 +598,9 @@ async def test_a_file_that_can_be_neither_read_nor_moved_is_never_overwritten(
         )
         assert issue is not None
         assert issue.translation_placeholders["file"] == str(folder / "laser.json")
-        _post(entry, "laser", 1)
+        _change(entry, "laser")
         assert not await store.async_flush()
-        assert _machine(entry, "laser").state.uptime == 1
+        assert _machine(entry, "laser").state.sessions == 1
     finally:
         undo()
     assert (folder / "laser.json" / "keep").read_text() == "precious"

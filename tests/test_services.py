@@ -9,11 +9,13 @@ from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
     entity_registry as er,
+    floor_registry as fr,
     label_registry as lr,
 )
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.makerspace_hub.const import DOMAIN
 
@@ -91,6 +93,16 @@ async def test_actions_by_device_entity_area_and_label(
     await hass.services.async_call(DOMAIN, "lockout", target={"area_id": shop.id}, blocking=True)
     assert _flags(hub, "metal-mill") == (False, True)
 
+    floor = fr.async_get(hass).async_create("Basement")
+    cellar = ar.async_get(hass).async_create("Cellar", floor_id=floor.floor_id)
+    saw = find_device(hass, subentry_by_title(hub, "saw").subentry_id)
+    assert saw is not None
+    dr.async_get(hass).async_update_device(saw.id, area_id=cellar.id)
+    await hass.services.async_call(
+        DOMAIN, "oops", target={"floor_id": floor.floor_id}, blocking=True
+    )
+    assert _flags(hub, "saw") == (True, True)
+
     label = lr.async_get(hass).async_create("Compressed air")
     compressor = find_device(hass, subentry_by_title(hub, "compressor").subentry_id)
     assert compressor is not None
@@ -105,8 +117,8 @@ async def test_actions_by_device_entity_area_and_label(
     ("data", "key"),
     [
         ({"machine": "laser-cutter"}, "unknown_machine"),
-        ({}, "no_machine"),
         ({"entity_id": "light.kitchen"}, "unknown_machine"),
+        ({}, "no_machine"),
     ],
 )
 async def test_action_errors(
@@ -190,12 +202,12 @@ async def test_reload_users_errors(
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
     assert err.value.translation_key == "users_file_invalid"
+    assert len(hub.runtime_data.members_file.members) == 6  # the members in use stay
     (config_dir / "makerspace_hub" / "users.json").unlink()
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
     assert err.value.translation_key == "users_file_missing"
-    # The members in use stay.
-    assert len(hub.runtime_data.members_file.members) == 6
+    assert len(hub.runtime_data.members_file.members) == 0  # a missing file: no members
 
 
 async def test_reload_users_without_a_loaded_hub(hass: HomeAssistant, hub: MockConfigEntry) -> None:
@@ -203,3 +215,13 @@ async def test_reload_users_without_a_loaded_hub(hass: HomeAssistant, hub: MockC
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
     assert err.value.translation_key == "no_hub"
+
+
+@pytest.mark.parametrize("machine", ["", "   "])
+async def test_an_empty_machine_name_is_refused(
+    hass: HomeAssistant, hub: MockConfigEntry, machine: str
+) -> None:
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(DOMAIN, "clear", {"machine": machine}, blocking=True)
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(DOMAIN, "clear", {"entity_id": "all"}, blocking=True)

@@ -115,6 +115,11 @@ BAD_BODIES: list[tuple[Any, int, str]] = [
     ({"machine_name": "metal-mill", "uptime": True}, 400, "uptime must be a number"),
     ({"machine_name": "metal-mill", "amps": [1]}, 400, "amps must be a number"),
     (
+        b'{"machine_name": "metal-mill", "uptime": 1' + b"0" * 400 + b"}",
+        400,
+        "uptime must be a number",
+    ),
+    (
         b'{"machine_name": "metal-mill", "wifi_signal_db": 1e400}',
         400,
         "wifi_signal_db must be a number",

@@ -11,8 +11,8 @@ powers up while oopsed or locked out; clearing one flag shows the other's screen
 reboot keeps the oops/lockout screen; a repeated board oops is one event; expired
 members are refused; a members reload re-checks running sessions.
 
-Fob codes never stay here in full: the card at the reader is kept as a hash (to
-recognise the same card on the next heartbeat) and a masked form.
+Fob codes never stay here in full: the card at the reader is kept as a digest in
+memory (to recognise the same card on the next heartbeat) and a masked form.
 """
 
 from collections.abc import Mapping
@@ -285,9 +285,18 @@ class MachineState:
         digest = card_hash(fob) if fob else None
         if digest == self.card:
             return []  # a heartbeat: the same card, or still none
+        if self.card is None and fob is not None and self._resumes(fob, roster):
+            # After a restart the card is not known (its digest is never saved): the
+            # member of the running session still holds it.
+            self.card, self.card_masked = digest, mask_fob(fob)
+            return []
         events: list[AccessEvent] = []
-        if self.card is not None:
-            events += self._end_session("card_removed" if fob is None else "card_swapped", BOARD)
+        if fob is None:
+            events += self._end_session("card_removed", BOARD)
+        else:
+            # A card swap (or a card on a remotely enabled machine) is a logout
+            # before the new card is judged.
+            events += self._end_session("card_swapped", BOARD)
         self.notice = None
         self.card, self.card_masked = digest, mask_fob(fob)
         self.card_since = now if fob else None
@@ -295,6 +304,12 @@ class MachineState:
             return events
         self.last_fob = self.card_masked
         return events + self._judge(fob, settings, roster, now)
+
+    def _resumes(self, fob: str, roster: Roster) -> bool:
+        session, member = self.session, roster.by_fob(fob)
+        return (
+            session is not None and member is not None and session.account_id == member.account_id
+        )
 
     def _judge(
         self, fob: str, settings: MachineSettings, roster: Roster, now: float
@@ -306,6 +321,16 @@ class MachineState:
             # Cards are only tracked: the relay is on anyway.
             if member is None:
                 return [AccessEvent(type="unknown_fob", fob=masked, reason="always_enabled")]
+            if roster.expired(member):
+                return [
+                    AccessEvent(
+                        type="expired",
+                        member=member.full_name,
+                        account_id=member.account_id,
+                        reason="always_enabled",
+                        fob=masked,
+                    )
+                ]
             return self._start_session(Session.of(TRACKED, member, now), "login", BOARD)
         if member is None:
             if not self.flagged:
@@ -370,10 +395,9 @@ class MachineState:
                 continue
             setattr(self, attribute, wanted)
             event = on_event if wanted else off_event
-            # Setting a flag stops whoever runs the machine. Clearing one leaves a
-            # running (override) session alone: the repair crew keeps power until
-            # their card comes out.
-            ended = self._end_session(event, HOME_ASSISTANT) if wanted else []
+            # Like dm_mac, any flag change ends the running session (the card must be
+            # presented again), so clearing one flag shows the other flag's screen.
+            ended = self._end_session(event, HOME_ASSISTANT)
             member = ended[0].member if ended else None
             events += [AccessEvent(type=event, source=HOME_ASSISTANT, member=member), *ended]
             self.notice = None
@@ -439,8 +463,14 @@ class MachineState:
     # --- persistence ---------------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the state to save (JSON-ready, no fob codes)."""
+        """Return the state to save (JSON-ready, no fob codes, no card digest).
+
+        The digest of the card at the reader stays in memory: a digest of a short
+        number is easy to reverse. After a restart the card is recognised by the
+        member it belongs to (`_resumes`).
+        """
         data = asdict(self)
+        del data["card"], data["card_masked"], data["card_since"]
         if self.session is not None:
             data["session"]["authorizations"] = sorted(self.session.authorizations)
         return data
@@ -470,9 +500,6 @@ class MachineState:
         return cls(
             oopsed=_bool(data, "oopsed"),
             locked_out=_bool(data, "locked_out"),
-            card=_opt_str(data, "card"),
-            card_masked=_opt_str(data, "card_masked"),
-            card_since=_opt_float(data, "card_since"),
             last_fob=_opt_str(data, "last_fob"),
             notice=notice,
             session=session,

@@ -86,9 +86,15 @@ def _number(body: dict[str, Any], key: str) -> float | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise BoardRequestError(400, f"{key} must be a number")
-    return float(value)
+    try:
+        number = float(value)  # a JSON integer may be too large for a float
+    except OverflowError as err:
+        raise BoardRequestError(400, f"{key} must be a number") from err
+    if not math.isfinite(number):
+        raise BoardRequestError(400, f"{key} must be a number")
+    return number
 
 
 def _bool(body: dict[str, Any], key: str) -> bool | None:

@@ -23,6 +23,7 @@ def _machine(machine: Machine) -> dict[str, Any]:
         "name": machine.name,
         "online": machine.online,
         "reply": machine.reply.as_json(),
+        "card": machine.state.card_masked,
         "state": async_redact_data(machine.state.as_dict(), TO_REDACT),
         "save_timeouts": machine.store.save_timeouts,
         "store_error": machine.store.last_error,

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from .hub import MakerspaceHub
 
 ONLINE_WINDOW = timedelta(seconds=30)
+# A heartbeat that changes only the board's readings (uptime, WiFi, check-in time)
+# is saved at most this often: an SD card need not be written every 10 s.
+READINGS_SAVE_INTERVAL = timedelta(minutes=5)
+_READINGS = ("last_checkin", "telemetry", "uptime")
 # While the relay is on, the usage sensor moves on this often.
 USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on.
@@ -56,6 +60,9 @@ class Machine:
         self._event_listeners: list[EventListener] = []
         self._online_check: CALLBACK_TYPE | None = None
         self._usage_tick: CALLBACK_TYPE | None = None
+        self._saved: dict[str, Any] = {}
+        self._saved_at = 0.0
+        self._running = True
 
     async def async_load(self) -> None:
         """Read the saved state; data the rules cannot use is set aside."""
@@ -69,14 +76,18 @@ class Machine:
         # Members may have changed while Home Assistant was down, and the settings
         # with a reconfigure (e.g. always_enabled switched off): judge again.
         self.async_recheck()
+        if (last := self.state.last_checkin) is not None:
+            self._expect_quiet(last + ONLINE_WINDOW.total_seconds() - time.time())
 
     @callback
     def async_unload(self) -> None:
-        """Stop the timers."""
+        """Stop the timers and take no more board posts; keep the newest readings."""
+        self._running = False
         for stop in (self._online_check, self._usage_tick):
             if stop is not None:
                 stop()
         self._online_check = self._usage_tick = None
+        self._save(force=True)
 
     # --- what entities read ----------------------------------------------------------
 
@@ -105,7 +116,10 @@ class Machine:
     def matches(self, name_or_alias: str) -> bool:
         """Return True for the machine's name or alias, ignoring case."""
         wanted = name_or_alias.strip().casefold()
-        return wanted in {self.settings.name.casefold(), (self.settings.alias or "").casefold()}
+        names = {self.settings.name.casefold()}
+        if self.settings.alias:
+            names.add(self.settings.alias.casefold())
+        return bool(wanted) and wanted in names
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -131,16 +145,20 @@ class Machine:
     @callback
     def async_handle_update(self, update: BoardUpdate) -> Reply:
         """Apply a board's post and return its reply, from memory."""
-        events = self.state.apply_update(update, self.settings, self._roster(), time.time())
-        self._commit(events)
+        if self._running:
+            events = self.state.apply_update(update, self.settings, self._roster(), time.time())
+            self._commit(events)
+            self._expect_quiet(ONLINE_WINDOW.total_seconds())
+        return self.reply
+
+    @callback
+    def _expect_quiet(self, seconds: float) -> None:
+        """Re-evaluate Online once the board has been silent for the window."""
         if self._online_check is not None:
             self._online_check()
         self._online_check = async_call_later(
-            self.hass,
-            ONLINE_WINDOW + timedelta(seconds=1),
-            HassJob(self._went_quiet, cancel_on_shutdown=True),
+            self.hass, max(seconds, 0) + 1, HassJob(self._went_quiet, cancel_on_shutdown=True)
         )
-        return self.reply
 
     @callback
     def _went_quiet(self, _now: Any) -> None:
@@ -177,6 +195,8 @@ class Machine:
     @callback
     def async_recheck(self) -> None:
         """Re-judge the running session (members reloaded, a new day)."""
+        if not self._running:
+            return
         self._commit(self.state.recheck(self.settings, self._roster(), time.time()))
 
     def _refused(self, err: AccessRefusedError) -> ServiceValidationError:
@@ -187,8 +207,24 @@ class Machine:
         )
 
     @callback
+    def _save(self, *, force: bool = False) -> None:
+        data = self.state.as_dict()
+        readings_only = {k: v for k, v in data.items() if k not in _READINGS} == {
+            k: v for k, v in self._saved.items() if k not in _READINGS
+        }
+        now = time.monotonic()
+        if data == self._saved or (
+            readings_only
+            and not force
+            and now - self._saved_at < READINGS_SAVE_INTERVAL.total_seconds()
+        ):
+            return
+        self.store.save(data)
+        self._saved, self._saved_at = data, now
+
+    @callback
     def _commit(self, events: list[AccessEvent]) -> None:
-        self.store.save(self.state.as_dict())
+        self._save()
         for event in events:
             LOGGER.debug(
                 "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""

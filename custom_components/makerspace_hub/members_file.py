@@ -5,7 +5,7 @@ setup, whenever its size or modification time changes (checked every
 USERS_FILE_CHECK_INTERVAL) and by the `reload_users` action. A valid file replaces
 the members and the hub re-checks running sessions; an invalid one keeps the
 members in use and raises a repair issue naming the entry at fault, which clears
-once the file is fixed.
+once the file is fixed. A missing file means no members.
 """
 
 from collections.abc import Callable
@@ -108,8 +108,10 @@ class MembersFile:
             raise self._error(INVALID_ISSUE, {"problem": str(err), "entry": "-"}) from err
         self._signature = signature
         if raw is None:
-            LOGGER.warning("The members file %s does not exist", self.path)
+            LOGGER.warning("The members file %s does not exist: no members", self.path)
             self._set_problem(MISSING_ISSUE, {})
+            if len(self.members):  # a missing file means no members (users-file spec)
+                self._replace(Members.empty())
             raise self._error(MISSING_ISSUE, {})
         try:
             members = parse_members(raw)
@@ -120,15 +122,19 @@ class MembersFile:
             raise self._error(INVALID_ISSUE, placeholders) from err
         self._set_problem(None, {})
         changes = self.members.diff(members)
-        self.members = members
         self.loaded_at = dt_util.utcnow()
         LOGGER.info(
             "Loaded %s members with %s fobs from %s", len(members), members.fob_count, self.path
         )
+        self._replace(members)
+        return changes
+
+    @callback
+    def _replace(self, members: Members) -> None:
+        self.members = members
         self._on_change(members)
         for listener in list(self._listeners):
             listener()
-        return changes
 
     def _error(self, key: str, placeholders: dict[str, str]) -> HomeAssistantError:
         return HomeAssistantError(

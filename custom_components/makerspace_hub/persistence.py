@@ -111,11 +111,11 @@ class LoadedState:
 
 def read_state_file(path: Path) -> LoadedState:
     """Read a state file; move an unusable one aside. Blocking."""
-    if not path.exists():
-        return LoadedState()  # without taking the lock, which would create its folder
+    # No lock: writers replace the file atomically, so a reader sees a whole file,
+    # and a lock cannot be taken on a read-only folder or while another process
+    # holds it - neither may cost a valid file.
     try:
-        with FileLock(lock_path(path), timeout=LOCK_TIMEOUT_SEC):
-            raw = path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         return LoadedState()
     except OSError as err:

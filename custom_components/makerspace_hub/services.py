@@ -1,7 +1,7 @@
 """Actions: oops, unoops, lockout, unlock and clear machines; reload the members.
 
-Machine actions take machine devices or entities as target (areas and labels work
-too), or a `machine` field with a machine's name or alias (case-insensitive).
+Machine actions take machine devices or entities as target (areas, floors and
+labels work too), or a `machine` field with a machine's name or alias (case-insensitive).
 Errors a user can cause are translated ServiceValidationErrors.
 """
 
@@ -9,7 +9,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_AREA_ID, ATTR_DEVICE_ID, ATTR_ENTITY_ID, ATTR_LABEL_ID
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -19,6 +25,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
+    area_registry as ar,
     config_validation as cv,
     device_registry as dr,
     entity_registry as er,
@@ -35,10 +42,11 @@ ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 _IDS = vol.All(cv.ensure_list, [cv.string])
 MACHINE_SCHEMA = vol.Schema(
     {
-        vol.Optional(ATTR_MACHINE): cv.string,
-        vol.Optional(ATTR_ENTITY_ID): cv.comp_entity_ids,
+        vol.Optional(ATTR_MACHINE): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Optional(ATTR_ENTITY_ID): cv.entity_ids,
         vol.Optional(ATTR_DEVICE_ID): _IDS,
         vol.Optional(ATTR_AREA_ID): _IDS,
+        vol.Optional(ATTR_FLOOR_ID): _IDS,
         vol.Optional(ATTR_LABEL_ID): _IDS,
     }
 )
@@ -79,7 +87,10 @@ def _devices_of(hass: HomeAssistant, call: ServiceCall) -> tuple[set[str], set[s
             raise _invalid("unknown_machine", machine=entity_id)
         direct.add(entry.device_id)
     grouped: set[str] = set()
-    for area_id in call.data.get(ATTR_AREA_ID, []):
+    areas = set(call.data.get(ATTR_AREA_ID, []))
+    for floor_id in call.data.get(ATTR_FLOOR_ID, []):
+        areas.update(area.id for area in ar.async_entries_for_floor(ar.async_get(hass), floor_id))
+    for area_id in areas:
         grouped.update(device.id for device in dr.async_entries_for_area(devices, area_id))
         grouped.update(
             entry.device_id
