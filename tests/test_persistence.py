@@ -59,6 +59,17 @@ def _store(entry: MockConfigEntry, title: str) -> OwnerStore:
     return entry.runtime_data.stores[subentry_by_title(entry, title).subentry_id]
 
 
+def _prepared_hub(
+    hass: HomeAssistant, config_dir: Path, *names: str
+) -> tuple[MockConfigEntry, Path]:
+    """Add (not set up) a hub and create its machines' state folder."""
+    entry = _hub(*names)
+    entry.add_to_hass(hass)
+    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
+    folder.mkdir(parents=True)
+    return entry, folder
+
+
 def _machine(entry: MockConfigEntry, title: str) -> Machine:
     return entry.runtime_data.machines[subentry_by_title(entry, title).subentry_id]
 
@@ -423,10 +434,7 @@ async def test_storage_entities_and_repair_issue_follow_the_health(
 async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    entry = _hub("laser", "mill")
-    entry.add_to_hass(hass)
-    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
-    folder.mkdir(parents=True)
+    entry, folder = _prepared_hub(hass, config_dir, "laser", "mill")
     (folder / "laser.json").write_text('{"version": 1, "data": {"oopsed": tru')
     (folder / "mill.json").write_text(
         json.dumps({"version": 1, "save_timeouts": 4, "data": {"oopsed": True}})
@@ -457,10 +465,7 @@ async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
 async def test_a_newer_file_is_set_aside_not_overwritten(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    entry = _hub("laser")
-    entry.add_to_hass(hass)
-    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
-    folder.mkdir(parents=True)
+    entry, folder = _prepared_hub(hass, config_dir, "laser")
     newer = json.dumps({"version": 2, "data": {"future": True}})
     (folder / "laser.json").write_text(newer)
     await setup_hub(hass, entry)
@@ -609,10 +614,7 @@ async def test_a_file_that_can_be_neither_read_nor_moved_is_never_overwritten(
 async def test_data_the_machine_cannot_use_is_set_aside(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    entry = _hub("laser")
-    entry.add_to_hass(hass)
-    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
-    folder.mkdir(parents=True)
+    entry, folder = _prepared_hub(hass, config_dir, "laser")
     (folder / "laser.json").write_bytes(encode_state("machine", "laser", {"oopsed": "maybe"}, 0))
     await setup_hub(hass, entry)
     assert not _machine(entry, "laser").state.oopsed
@@ -630,10 +632,7 @@ async def test_data_the_machine_cannot_use_is_set_aside(
 async def test_a_hung_read_at_setup_retries_and_reuses_the_same_read(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    entry = _hub("laser")
-    entry.add_to_hass(hass)
-    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
-    folder.mkdir(parents=True)
+    entry, folder = _prepared_hub(hass, config_dir, "laser")
     fifo = folder / "laser.json"
     os.mkfifo(fifo)  # reading blocks until someone writes: a hung disk
 
@@ -661,10 +660,7 @@ async def test_a_hung_read_at_setup_retries_and_reuses_the_same_read(
 async def test_deleting_a_hub_forgets_its_repair_issues(
     hass: HomeAssistant, config_dir: Path
 ) -> None:
-    entry = _hub("laser")
-    entry.add_to_hass(hass)
-    folder = config_dir / ".storage" / DOMAIN / entry.entry_id / "machine"
-    folder.mkdir(parents=True)
+    entry, folder = _prepared_hub(hass, config_dir, "laser")
     (folder / "laser.json").write_text("garbage")
     await setup_hub(hass, entry)
     issue_id = f"state_file_set_aside_{entry.entry_id}_machine_laser"

@@ -12,7 +12,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, Observable
+from .entity import MakerspaceEntity, Observable, async_add_machine_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .storage_health import HubStorage
@@ -79,40 +79,28 @@ async def async_setup_entry(
         MakerspaceBinarySensor(entry, None, description, hub.storage)
         for description in HUB_BINARY_SENSORS
     )
-    for subentry_id, machine in hub.machines.items():
-        async_add_entities(
-            (
-                MakerspaceBinarySensor(entry, subentry_id, description, machine)
-                for description in MACHINE_BINARY_SENSORS
-                if description.exists_fn(machine)
-            ),
-            config_subentry_id=subentry_id,
-        )
+    async_add_machine_entities(
+        entry,
+        async_add_entities,
+        lambda subentry_id, machine: [
+            MakerspaceBinarySensor(entry, subentry_id, description, machine)
+            for description in MACHINE_BINARY_SENSORS
+            if description.exists_fn(machine)
+        ],
+    )
 
 
-class MakerspaceBinarySensor[T: Observable](MakerspaceEntity, BinarySensorEntity):
+class MakerspaceBinarySensor[T: Observable](MakerspaceEntity[T], BinarySensorEntity):
     """A binary sensor of the hub or of a machine."""
 
     entity_description: MakerspaceBinarySensorDescription[T]
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str | None,
-        description: MakerspaceBinarySensorDescription[T],
-        source: T,
-    ) -> None:
-        """Watch `source`."""
-        subentry = entry.subentries[subentry_id] if subentry_id else None
-        super().__init__(entry, subentry, description, source)
-        self._value_source = source
-
     @property
     def is_on(self) -> bool:
         """Return the state."""
-        return self.entity_description.is_on_fn(self._value_source)
+        return self.entity_description.is_on_fn(self.source)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Return the details."""
-        return self.entity_description.attributes_fn(self._value_source)
+        return self.entity_description.attributes_fn(self.source)

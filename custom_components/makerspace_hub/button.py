@@ -7,7 +7,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity
+from .entity import MakerspaceEntity, async_add_machine_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -41,29 +41,20 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's buttons."""
-    for subentry_id, machine in entry.runtime_data.machines.items():
-        async_add_entities(
-            (MachineButton(entry, subentry_id, description, machine) for description in BUTTONS),
-            config_subentry_id=subentry_id,
-        )
+    async_add_machine_entities(
+        entry,
+        async_add_entities,
+        lambda subentry_id, machine: [
+            MachineButton(entry, subentry_id, description, machine) for description in BUTTONS
+        ],
+    )
 
 
-class MachineButton(MakerspaceEntity, ButtonEntity):
+class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
     """A button of a machine."""
 
     entity_description: MachineButtonDescription
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str,
-        description: MachineButtonDescription,
-        machine: Machine,
-    ) -> None:
-        """Act on `machine`."""
-        super().__init__(entry, entry.subentries[subentry_id], description, machine)
-        self._machine = machine
-
     async def async_press(self) -> None:
         """Act."""
-        self.entity_description.press_fn(self._machine)
+        self.entity_description.press_fn(self.source)

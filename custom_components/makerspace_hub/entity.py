@@ -5,13 +5,15 @@ device linked to it as its via device (set up by `async_sync_devices`). Unique i
 are `<entry id>_<subentry id or "hub">_<key>`.
 """
 
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
     CONF_NAME,
@@ -20,6 +22,10 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
+
+if TYPE_CHECKING:
+    from .hub import MakerspaceConfigEntry
+    from .machine import Machine
 
 MANUFACTURER = "makerspace_hub"
 _MODELS = {
@@ -82,10 +88,10 @@ class Observable(Protocol):
         """Call `listener` on every change; return the function that removes it."""
 
 
-class MakerspaceEntity(Entity):
-    """An entity of the hub device (subentry None) or of a subentry's device.
+class MakerspaceEntity[S: Observable](Entity):
+    """An entity of the hub device (no subentry) or of a subentry's device.
 
-    It is pushed, never polled: it writes its state whenever `source` changes.
+    It is pushed, never polled: it writes its state whenever its `source` changes.
     """
 
     _attr_has_entity_name = True
@@ -94,20 +100,32 @@ class MakerspaceEntity(Entity):
     def __init__(
         self,
         entry: ConfigEntry,
-        subentry: ConfigSubentry | None,
+        subentry_id: str | None,
         description: EntityDescription,
-        source: Observable,
+        source: S,
     ) -> None:
         """Attach the entity to its device and its source of changes."""
         self.entity_description = description
-        self._source = source
-        owner = subentry.subentry_id if subentry else "hub"
-        self._attr_unique_id = f"{entry.entry_id}_{owner}_{description.key}"
+        self.source = source
+        self._attr_unique_id = f"{entry.entry_id}_{subentry_id or 'hub'}_{description.key}"
         self._attr_device_info = (
-            subentry_device_info(subentry) if subentry else hub_device_info(entry)
+            subentry_device_info(entry.subentries[subentry_id])
+            if subentry_id
+            else hub_device_info(entry)
         )
 
     async def async_added_to_hass(self) -> None:
         """Follow the source's changes."""
         await super().async_added_to_hass()
-        self.async_on_remove(self._source.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.source.async_add_listener(self.async_write_ha_state))
+
+
+@callback
+def async_add_machine_entities(
+    entry: "MakerspaceConfigEntry",
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[str, "Machine"], Iterable[Entity]],
+) -> None:
+    """Add the entities `build` makes for each machine, on the machine's subentry."""
+    for subentry_id, machine in entry.runtime_data.machines.items():
+        async_add_entities(build(subentry_id, machine), config_subentry_id=subentry_id)

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .access import AccessEvent
-from .entity import MakerspaceEntity
+from .entity import MakerspaceEntity, async_add_machine_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -39,23 +39,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Access event entity."""
-    for subentry_id, machine in entry.runtime_data.machines.items():
-        async_add_entities(
-            [AccessEventEntity(entry, subentry_id, machine)], config_subentry_id=subentry_id
-        )
+    async_add_machine_entities(
+        entry,
+        async_add_entities,
+        lambda subentry_id, machine: [AccessEventEntity(entry, subentry_id, ACCESS, machine)],
+    )
 
 
-class AccessEventEntity(MakerspaceEntity, EventEntity):
+class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
     """What happens at the machine."""
 
-    def __init__(self, entry: MakerspaceConfigEntry, subentry_id: str, machine: Machine) -> None:
-        """Report `machine`'s events."""
-        super().__init__(entry, entry.subentries[subentry_id], ACCESS, machine)
-        self._machine = machine
-
     async def async_added_to_hass(self) -> None:
-        """Follow the machine's events (not its every change)."""
-        self.async_on_remove(self._machine.async_add_event_listener(self._on_event))
+        """Follow the machine's events, not its every change (no super() on purpose)."""
+        self.async_on_remove(self.source.async_add_event_listener(self._on_event))
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:

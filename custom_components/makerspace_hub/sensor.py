@@ -219,7 +219,7 @@ async def async_setup_entry(
     )
     for subentry_id, store in hub.stores.items():
         entities: list[SensorEntity] = [
-            OwnerStoreSensor(entry, subentry_id, description, store)
+            MakerspaceSensor(entry, subentry_id, description, store)
             for description in OWNER_SENSORS
         ]
         if (machine := hub.machines.get(subentry_id)) is not None:
@@ -230,51 +230,17 @@ async def async_setup_entry(
         async_add_entities(entities, config_subentry_id=subentry_id)
 
 
-class MakerspaceSensor[T: Observable](MakerspaceEntity, SensorEntity):
+class MakerspaceSensor[T: Observable](MakerspaceEntity[T], SensorEntity):
     """A sensor of the hub or of a device, computed from its source."""
 
     entity_description: MakerspaceSensorDescription[T]
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str | None,
-        description: MakerspaceSensorDescription[T],
-        source: T,
-    ) -> None:
-        """Watch `source`."""
-        subentry = entry.subentries[subentry_id] if subentry_id else None
-        super().__init__(entry, subentry, description, source)
-        self._value_source = source
-
     @property
     def native_value(self) -> Value:
         """Return the value."""
-        return self.entity_description.value_fn(self._value_source)
+        return self.entity_description.value_fn(self.source)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Return the details."""
-        return self.entity_description.attributes_fn(self._value_source)
-
-
-class OwnerStoreSensor(MakerspaceEntity, SensorEntity):
-    """A sensor of a device about its state store (which the hub's storage watches)."""
-
-    entity_description: MakerspaceSensorDescription[OwnerStore]
-
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str,
-        description: MakerspaceSensorDescription[OwnerStore],
-        store: OwnerStore,
-    ) -> None:
-        """Watch the hub's storage for changes of `store`."""
-        super().__init__(entry, entry.subentries[subentry_id], description, store.hub)
-        self._store = store
-
-    @property
-    def native_value(self) -> Value:
-        """Return the value."""
-        return self.entity_description.value_fn(self._store)
+        return self.entity_description.attributes_fn(self.source)

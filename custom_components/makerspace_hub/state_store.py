@@ -115,6 +115,11 @@ class OwnerStore:
         self._retry: CALLBACK_TYPE | None = None
         self._retired = False
 
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` when the hub's storage changes (counts, health)."""
+        return self.hub.async_add_listener(listener)
+
     @property
     def label(self) -> str:
         """Return how alerts and logs name the owner, e.g. `machine laser`."""

@@ -11,7 +11,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity
+from .entity import MakerspaceEntity, async_add_machine_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -27,24 +27,20 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Relay switch."""
-    for subentry_id, machine in entry.runtime_data.machines.items():
-        async_add_entities(
-            [RelaySwitch(entry, subentry_id, machine)], config_subentry_id=subentry_id
-        )
+    async_add_machine_entities(
+        entry,
+        async_add_entities,
+        lambda subentry_id, machine: [RelaySwitch(entry, subentry_id, RELAY, machine)],
+    )
 
 
-class RelaySwitch(MakerspaceEntity, SwitchEntity):
+class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
     """The machine's relay."""
-
-    def __init__(self, entry: MakerspaceConfigEntry, subentry_id: str, machine: Machine) -> None:
-        """Control `machine`'s relay."""
-        super().__init__(entry, entry.subentries[subentry_id], RELAY, machine)
-        self._machine = machine
 
     @property
     def is_on(self) -> bool:
         """Return True while the relay is energized."""
-        return self._machine.reply.relay
+        return self.source.reply.relay
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Enable the machine remotely, as the admin who asked."""
@@ -53,8 +49,8 @@ class RelaySwitch(MakerspaceEntity, SwitchEntity):
             user = await self.hass.auth.async_get_user(self._context.user_id)
             if user is not None and user.name:
                 name = user.name
-        self._machine.async_remote_enable(name)
+        self.source.async_remote_enable(name)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch the machine off; the member must present the card again."""
-        self._machine.async_end_session()
+        self.source.async_end_session()
