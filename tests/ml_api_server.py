@@ -27,6 +27,7 @@ class FakeMlApi:
         self.detections: deque[list[Any]] = deque()
         self.fetched_images: list[bytes] = []
         self.requests: list[str] = []
+        self.image_urls: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._runner: web.AppRunner | None = None
@@ -54,7 +55,7 @@ class FakeMlApi:
         return web.Response(status=self.health_status, text=self.health_body)
 
     async def _predict(self, request: web.Request) -> web.Response:
-        self.requests.append(str(request.rel_url))
+        self.requests.append(request.raw_path)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -64,7 +65,11 @@ class FakeMlApi:
                 return web.Response(status=401)
             if self.predict_status is not None:
                 return web.Response(status=self.predict_status, text=self.predict_body or "")
+            if self.predict_body is not None:  # a broken server: garbage, no fetch
+                return web.Response(text=self.predict_body, content_type="application/json")
             img = request.query.get("img")
+            if img:
+                self.image_urls.append(img)
             if not img:
                 return web.json_response(
                     {"detections": [], "message": "img is required"}, status=422
@@ -80,8 +85,6 @@ class FakeMlApi:
                 return web.json_response(
                     {"detections": [], "message": f"cannot fetch image: {err}"}, status=400
                 )
-            if self.predict_body is not None:
-                return web.Response(text=self.predict_body, content_type="application/json")
             detections = self.detections.popleft() if self.detections else []
             return web.json_response({"detections": detections})
         finally:

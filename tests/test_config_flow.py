@@ -16,6 +16,7 @@ from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
+    CONF_PRINT_WARNING_ALERTS,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
     CONF_USERS_FILE,
@@ -55,6 +56,7 @@ async def test_user_step_creates_hub_with_default_options(hass: HomeAssistant) -
         CONF_EXPIRY_GRACE_DAYS: DEFAULT_EXPIRY_GRACE_DAYS,
         CONF_RECORDINGS_DIR: DEFAULT_RECORDINGS_DIR,
         CONF_OOPS_ALERTS: False,
+        CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
 
@@ -104,6 +106,7 @@ def _options_input(**changes: Any) -> dict[str, Any]:
         CONF_EXPIRY_GRACE_DAYS: 7.0,
         CONF_RECORDINGS_DIR: DEFAULT_RECORDINGS_DIR,
         CONF_OOPS_ALERTS: False,
+        CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
     return {key: value for key, value in (base | changes).items() if value is not None}
@@ -163,6 +166,7 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
         CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123",
         CONF_RECORDINGS_DIR: "media/hives",
         CONF_OOPS_ALERTS: True,
+        CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
     }
     assert ml_api.requests == ["/hc/", "/p/"]

@@ -22,7 +22,7 @@ from custom_components.makerspace_hub.const import (
     CONF_WEBHOOK_ID,
 )
 
-from .conftest import HUB_WEBHOOK_ID, find_device, setup_hub, subentry_by_title
+from .conftest import HUB_WEBHOOK_ID, find_device, make_hub_entry, setup_hub, subentry_by_title
 from .makerspace import (
     ADA,
     KENNETH,
@@ -87,7 +87,7 @@ async def test_no_secret_in_states_events_diagnostics_or_logs(
     assert await async_setup_component(hass, "diagnostics", {})
     write_members(config_dir, members(dt_util.now().date()))
     entry = await setup_hub(
-        hass, makerspace_entry(**{CONF_ML_API_URL: "http://x", CONF_ML_API_TOKEN: TOKEN})
+        hass, makerspace_entry(**{CONF_ML_API_URL: "http://127.0.0.1:9", CONF_ML_API_TOKEN: TOKEN})
     )
     client = await hass_client_no_auth()
     for name, cards in (
@@ -128,3 +128,24 @@ async def test_no_secret_in_states_events_diagnostics_or_logs(
     assert "Welcome" in text or "login" in text  # the scenario did run
     leaked = [secret for secret in secrets if secret in text]
     assert not leaked
+
+
+async def test_printer_diagnostics_include_recent_frames(
+    hass: HomeAssistant, config_dir: Path, hass_client: ClientSessionGenerator
+) -> None:
+    from .test_printers import printer_subentry
+
+    assert await async_setup_component(hass, "diagnostics", {})
+    entry = await setup_hub(hass, make_hub_entry(subentries=[printer_subentry("prusa")]))
+    printer = next(iter(entry.runtime_data.printers.values()))
+    printer.detector.add_frame(0.4)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    (shown,) = diagnostics["printers"]
+    assert shown["name"] == "prusa"
+    assert shown["detector"]["lifetime_frame_num"] == 1
+    assert shown["recent_frames"] == []
+    assert shown["available"] is False  # no ML API configured
+    device = find_device(hass, subentry_by_title(entry, "prusa").subentry_id)
+    assert device is not None
+    per_device = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert per_device["printer"]["name"] == "prusa"

@@ -1,10 +1,13 @@
 """The ML API client against a real fake server on loopback."""
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.makerspace_hub.ml_api import (
+    MlApiBadResponseError,
     MlApiClient,
+    MlApiImageError,
     MlApiNotObicoError,
     MlApiTokenRejectedError,
     MlApiUnreachableError,
@@ -42,3 +45,65 @@ async def test_redirects_are_not_followed(ml_api: FakeMlApi) -> None:
     async with aiohttp.ClientSession() as session:
         with pytest.raises(MlApiNotObicoError):
             await MlApiClient(session, ml_api.url).async_health()
+
+
+async def test_predict_encodes_the_image_url_and_sums_confidences(
+    ml_api: FakeMlApi, socket_enabled: None
+) -> None:
+    async def snapshot(_request: web.Request) -> web.Response:
+        return web.Response(body=b"jpeg")
+
+    app = web.Application()
+    app.router.add_get("/snap", snapshot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    # A URL that breaks when pasted into a query unencoded.
+    image_url = f"http://127.0.0.1:{port}/snap?token=a+b&x=1#frag"
+    ml_api.detections.append([["failure", 0.5, [1, 2, 3, 4]], ["failure", 0.75, [5, 6, 7, 8]]])
+    try:
+        async with aiohttp.ClientSession() as session:
+            score = await MlApiClient(session, ml_api.url).async_predict(image_url)
+    finally:
+        await runner.cleanup()
+    assert score == 1.25
+    assert ml_api.image_urls == [image_url]
+    assert ml_api.fetched_images == [b"jpeg"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (400, None, MlApiImageError),
+        (401, None, MlApiTokenRejectedError),
+        (503, None, MlApiUnreachableError),
+        (404, None, MlApiBadResponseError),
+        (None, "[]", MlApiBadResponseError),
+        (None, '{"detections": [["failure"]]}', MlApiBadResponseError),
+        (None, '{"detections": [["failure", true, []]]}', MlApiBadResponseError),
+        (None, "not json", MlApiBadResponseError),
+    ],
+)
+async def test_predict_errors(
+    ml_api: FakeMlApi, status: int | None, body: str | None, error: type[Exception]
+) -> None:
+    ml_api.predict_status = status
+    ml_api.predict_body = body
+    async with aiohttp.ClientSession() as session:
+        client = MlApiClient(session, ml_api.url)
+        with pytest.raises(error):
+            await client.async_predict("http://127.0.0.1:9/never-fetched")
+    ml_api.predict_status = None
+    ml_api.predict_body = None
+
+
+async def test_predict_times_out(ml_api: FakeMlApi) -> None:
+    ml_api.delay = 2.0
+    async with aiohttp.ClientSession() as session:
+        client = MlApiClient(session, ml_api.url, predict_timeout_sec=0.2)
+        with pytest.raises(MlApiUnreachableError, match="timed out"):
+            await client.async_predict("http://127.0.0.1:9/x")
+        with pytest.raises(MlApiUnreachableError):
+            await MlApiClient(session, "http://exa mple:x").async_predict("http://x")

@@ -678,11 +678,7 @@ async def test_alert_data_reaches_the_notify_services(hass: HomeAssistant) -> No
         title="t",
         message="m",
         notification_id="x",
-        data={"actions": [{"action": "IGNORE", "title": "Ignore"}]},
+        actions=[{"action": "IGNORE", "title": "Ignore"}],
     )
     assert sent == 1
-    assert calls[0].data == {
-        "title": "t",
-        "message": "m",
-        "data": {"actions": [{"action": "IGNORE", "title": "Ignore"}]},
-    }
+    assert calls[0].data == {"title": "t", "message": "m"}  # buttons are for the app only

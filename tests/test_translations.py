@@ -14,17 +14,23 @@ PACKAGE = Path(__file__).parent.parent / "custom_components" / "makerspace_hub"
 
 def test_entity_names() -> None:
     descriptions = {
-        "binary_sensor": [*binary_sensor.HUB_BINARY_SENSORS, *binary_sensor.MACHINE_BINARY_SENSORS],
+        "binary_sensor": [
+            *binary_sensor.HUB_BINARY_SENSORS,
+            *binary_sensor.DETECTION_BINARY_SENSORS,
+            *binary_sensor.PRINTER_BINARY_SENSORS,
+            *binary_sensor.MACHINE_BINARY_SENSORS,
+        ],
         "sensor": [
             *sensor.HUB_STORAGE_SENSORS,
             *sensor.HUB_MEMBER_SENSORS,
             *sensor.OWNER_SENSORS,
             *sensor.MACHINE_SENSORS,
+            *sensor.PRINTER_SENSORS,
         ],
         "button": list(button.BUTTONS),
         "lock": [lock.LOCKOUT],
         "switch": [switch.RELAY],
-        "event": [event.ACCESS],
+        "event": [event.ACCESS, event.DETECTION],
     }
     entity = TRANSLATIONS["entity"]
     missing = [
@@ -34,8 +40,14 @@ def test_entity_names() -> None:
         if not entity.get(platform, {}).get(d.translation_key, {}).get("name")
     ]
     assert not missing
-    event_states = entity["event"]["access"]["state_attributes"]["event_type"]["state"]
-    assert set(event_states) == set(event.ACCESS_EVENT_TYPES)
+    for key, types in (
+        ("access", event.ACCESS_EVENT_TYPES),
+        ("detection", event.DETECTION_EVENT_TYPES),
+    ):
+        states = entity["event"][key]["state_attributes"]["event_type"]["state"]
+        assert set(states) == set(types)
+    detection_states = entity["sensor"]["detection"]["state"]
+    assert set(detection_states) == set(sensor.PRINTER_SENSORS[1].options or [])
 
 
 def test_actions() -> None:
@@ -63,6 +75,8 @@ def test_errors_and_issues_raised_in_code() -> None:
         "invalid_subentry",
         "storage_slow",
         "storage_failing",
+        "ml_api_token_rejected",
+        "ml_api_cannot_fetch_snapshots",
         "state_file_set_aside",
         "state_file_unusable",
         "users_file_missing",

@@ -20,6 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
 from .entity import async_sync_devices
+from .frames import DATA_FRAMES, FrameStore, FrameView
 from .hub import MakerspaceConfigEntry, MakerspaceHub, invalid_subentry_issue_id
 from .services import async_setup_services
 from .storage_health import DATA_STORAGE, StateStorage
@@ -39,6 +40,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Keep the state storage for as long as Home Assistant runs; add the actions."""
     storage = hass.data[DATA_STORAGE] = StateStorage(hass)
+    frames = hass.data[DATA_FRAMES] = FrameStore()
+    hass.http.register_view(FrameView(frames))
     async_setup_services(hass)
 
     async def flush_on_stop(_event: Event) -> None:
@@ -51,9 +54,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
     """Set up a makerspace hub."""
     storage = hass.data[DATA_STORAGE].hub(entry.entry_id)
-    hub = MakerspaceHub.from_entry(hass, entry, storage)
+    hub = MakerspaceHub.from_entry(hass, entry, storage, hass.data[DATA_FRAMES])
     await storage.async_load(hub.stores.values())
     await hub.async_start_machines(hass)
+    await hub.async_start_printers(hass)
     entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -66,6 +70,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
         )
     )
     entry.async_on_unload(hub.members_file.async_start())
+    if (stop_checks := hub.detection.async_start()) is not None:
+        entry.async_on_unload(stop_checks)
+    for printer in hub.printers.values():
+        printer.async_start()
     # Memberships expire at midnight: judge running sessions again each day.
     entry.async_on_unload(
         async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5)
@@ -81,6 +89,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
     hub = entry.runtime_data
     for machine in hub.machines.values():
         machine.async_unload()
+    for printer in hub.printers.values():
+        printer.async_stop()
+    hub.detection.async_shutdown()
     await hub.storage.async_flush()
     return unloaded
 

@@ -15,6 +15,7 @@ from .const import LOGGER
 from .settings import HubSettings
 
 NOTIFY_TIMEOUT_SEC = 30.0
+MOBILE_APP_PREFIX = "mobile_app_"
 
 
 async def _async_notify(hass: HomeAssistant, service: str, data: dict[str, Any]) -> bool:
@@ -35,18 +36,26 @@ async def async_send_alert(
     title: str,
     message: str,
     notification_id: str,
-    data: dict[str, Any] | None = None,
+    actions: list[dict[str, str]] | None = None,
 ) -> int:
     """Send an alert; return through how many notify services it went out.
 
-    `data` is passed to the notify services as their `data` (e.g. mobile_app
-    actions); `notification_id` names the persistent notification used without them.
+    `actions` become actionable buttons on the companion app's notifications
+    (mobile_app services only); `notification_id` names the persistent
+    notification used without any notify service.
     """
     payload: dict[str, Any] = {"title": title, "message": message}
-    if data:
-        payload["data"] = data
+
+    def payload_for(service: str) -> dict[str, Any]:
+        if actions and service.startswith(f"notify.{MOBILE_APP_PREFIX}"):
+            return payload | {"data": {"actions": actions, "tag": notification_id}}
+        return payload
+
     results = await asyncio.gather(
-        *(_async_notify(hass, service, payload) for service in settings.notify_services)
+        *(
+            _async_notify(hass, service, payload_for(service))
+            for service in settings.notify_services
+        )
     )
     if not any(results):
         persistent_notification.async_create(

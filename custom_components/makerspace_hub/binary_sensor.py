@@ -1,4 +1,8 @@
-"""Binary sensors: the hub's state storage; each machine's Oops, Online, Second relay."""
+"""Binary sensors.
+
+Hub: state storage (problem), ML API (connectivity). Machine: Oops, Online, Second
+relay. Printer: Print failure.
+"""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -9,12 +13,15 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, Observable, async_add_machine_entities
+from .detection_service import DetectionService
+from .entity import MakerspaceEntity, Observable, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
+from .printer import Printer
 from .storage_health import HubStorage
 
 PARALLEL_UPDATES = 0
@@ -27,6 +34,7 @@ class MakerspaceBinarySensorDescription[T](BinarySensorEntityDescription):
     is_on_fn: Callable[[T], bool]
     attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
     exists_fn: Callable[[T], bool] = lambda _: True
+    available_fn: Callable[[T], bool] = lambda _: True
 
 
 HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = (
@@ -39,6 +47,27 @@ HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = 
             "hung_saves": sum(store.hung for store in storage.stores),
             "failing": [store.label for store in storage.failing],
         },
+    ),
+)
+DETECTION_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[DetectionService], ...] = (
+    MakerspaceBinarySensorDescription(
+        key="ml_api",
+        translation_key="ml_api",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda service: service.available,
+        attributes_fn=lambda service: {"last_error": service.last_error},
+        exists_fn=lambda service: service.configured,
+    ),
+)
+PRINTER_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Printer], ...] = (
+    MakerspaceBinarySensorDescription(
+        key="print_failure",
+        translation_key="print_failure",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda printer: printer.job.active and printer.job.failure,
+        attributes_fn=lambda printer: {"print": printer.job.name},
+        available_fn=lambda printer: printer.available,
     ),
 )
 MACHINE_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Machine], ...] = (
@@ -76,12 +105,25 @@ async def async_setup_entry(
     """Add the hub's and the machines' binary sensors."""
     hub = entry.runtime_data
     async_add_entities(
-        MakerspaceBinarySensor(entry, None, description, hub.storage)
-        for description in HUB_BINARY_SENSORS
+        [
+            *(MakerspaceBinarySensor(entry, None, d, hub.storage) for d in HUB_BINARY_SENSORS),
+            *(
+                MakerspaceBinarySensor(entry, None, d, hub.detection)
+                for d in DETECTION_BINARY_SENSORS
+                if d.exists_fn(hub.detection)
+            ),
+        ]
     )
-    async_add_machine_entities(
-        entry,
+    async_add_device_entities(
         async_add_entities,
+        hub.printers,
+        lambda subentry_id, printer: [
+            MakerspaceBinarySensor(entry, subentry_id, d, printer) for d in PRINTER_BINARY_SENSORS
+        ],
+    )
+    async_add_device_entities(
+        async_add_entities,
+        entry.runtime_data.machines,
         lambda subentry_id, machine: [
             MakerspaceBinarySensor(entry, subentry_id, description, machine)
             for description in MACHINE_BINARY_SENSORS
@@ -94,6 +136,11 @@ class MakerspaceBinarySensor[T: Observable](MakerspaceEntity[T], BinarySensorEnt
     """A binary sensor of the hub or of a machine."""
 
     entity_description: MakerspaceBinarySensorDescription[T]
+
+    @property
+    def available(self) -> bool:
+        """Return False while the source cannot be trusted."""
+        return super().available and self.entity_description.available_fn(self.source)
 
     @property
     def is_on(self) -> bool:

@@ -7,7 +7,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_machine_entities
+from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -41,9 +41,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's buttons."""
-    async_add_machine_entities(
-        entry,
+    async_add_device_entities(
         async_add_entities,
+        entry.runtime_data.machines,
         lambda subentry_id, machine: [
             MachineButton(entry, subentry_id, description, machine) for description in BUTTONS
         ],

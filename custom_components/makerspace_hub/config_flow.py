@@ -39,6 +39,7 @@ from .const import (
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
+    CONF_PRINT_WARNING_ALERTS,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
     CONF_USERS_FILE,
@@ -167,6 +168,7 @@ def _options_schema(hass: HomeAssistant) -> vol.Schema:
             vol.Optional(CONF_SNAPSHOT_BASE_URL): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.URL)
             ),
+            vol.Required(CONF_PRINT_WARNING_ALERTS): BooleanSelector(),
             vol.Required(CONF_RECORDINGS_DIR): TextSelector(),
             vol.Required(CONF_OOPS_ALERTS): BooleanSelector(),
             vol.Required(CONF_WEBHOOKS_ALLOW_INTERNET): BooleanSelector(),

@@ -24,6 +24,7 @@ CONF_SNAPSHOT_BASE_URL: Final = "snapshot_base_url"
 CONF_RECORDINGS_DIR: Final = "recordings_dir"
 CONF_WEBHOOKS_ALLOW_INTERNET: Final = "webhooks_allow_internet"
 CONF_OOPS_ALERTS: Final = "oops_alerts"
+CONF_PRINT_WARNING_ALERTS: Final = "print_warning_alerts"
 
 DEFAULT_USERS_FILE: Final = "makerspace_hub/users.json"
 DEFAULT_EXPIRY_GRACE_DAYS: Final = 7

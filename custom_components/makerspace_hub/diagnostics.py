@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .hub import MakerspaceConfigEntry, MakerspaceHub
 from .machine import Machine
+from .printer import Printer
 
 TO_REDACT = {CONF_WEBHOOK_ID, CONF_ML_API_TOKEN, "fob_codes", "rfid_value", "card"}
 
@@ -27,6 +28,28 @@ def _machine(machine: Machine) -> dict[str, Any]:
         "state": async_redact_data(machine.state.as_dict(), TO_REDACT),
         "save_timeouts": machine.store.save_timeouts,
         "store_error": machine.store.last_error,
+    }
+
+
+def _printer(printer: Printer) -> dict[str, Any]:
+    return {
+        "name": printer.name,
+        "available": printer.available,
+        "detection": printer.detection,
+        "print": printer.job.as_dict() | {"verdict": printer.job.verdict},
+        "detector": printer.detector.as_dict(),
+        "probability": printer.job.probability,
+        "camera_errors": printer.health.camera_errors,
+        "last_error": printer.health.last_error,
+        "recent_frames": [
+            {
+                "at": frame.at.isoformat(),
+                "score": frame.score,
+                "verdict": frame.verdict,
+                "probability": frame.probability,
+            }
+            for frame in printer.health.history
+        ],
     }
 
 
@@ -50,7 +73,13 @@ def _hub(hub: MakerspaceHub) -> dict[str, Any]:
             "hung": [store.label for store in storage.stores if store.hung],
         },
         "recording_sensors": sorted(sensor.name for sensor in hub.recording_sensors.values()),
-        "printers": sorted(printer.name for printer in hub.printers.values()),
+        "ml_api": {
+            "configured": hub.detection.configured,
+            "reachable": hub.detection.reachable,
+            "token_rejected": hub.detection.token_rejected,
+            "last_error": hub.detection.last_error,
+            "requests": hub.detection.requests,
+        },
     }
 
 
@@ -63,6 +92,7 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "hub": _hub(hub),
         "machines": [_machine(machine) for machine in hub.machines.values()],
+        "printers": [_printer(printer) for printer in hub.printers.values()],
     }
 
 
@@ -82,4 +112,6 @@ async def async_get_device_diagnostics(
     }
     if (machine := hub.machines.get(subentry_id)) is not None:
         result["machine"] = _machine(machine)
+    if (printer := hub.printers.get(subentry_id)) is not None:
+        result["printer"] = _printer(printer)
     return result

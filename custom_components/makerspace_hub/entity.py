@@ -5,8 +5,8 @@ device linked to it as its via device (set up by `async_sync_devices`). Unique i
 are `<entry id>_<subentry id or "hub">_<key>`.
 """
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -22,10 +22,6 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
-
-if TYPE_CHECKING:
-    from .hub import MakerspaceConfigEntry
-    from .machine import Machine
 
 MANUFACTURER = "makerspace_hub"
 _MODELS = {
@@ -121,11 +117,11 @@ class MakerspaceEntity[S: Observable](Entity):
 
 
 @callback
-def async_add_machine_entities(
-    entry: "MakerspaceConfigEntry",
+def async_add_device_entities[T](
     async_add_entities: AddConfigEntryEntitiesCallback,
-    build: Callable[[str, "Machine"], Iterable[Entity]],
+    owners: Mapping[str, T],
+    build: Callable[[str, T], Iterable[Entity]],
 ) -> None:
-    """Add the entities `build` makes for each machine, on the machine's subentry."""
-    for subentry_id, machine in entry.runtime_data.machines.items():
-        async_add_entities(build(subentry_id, machine), config_subentry_id=subentry_id)
+    """Add the entities `build` makes for each owner (by subentry id), on its subentry."""
+    for subentry_id, owner in owners.items():
+        async_add_entities(build(subentry_id, owner), config_subentry_id=subentry_id)

@@ -1,16 +1,21 @@
-"""Event per machine: Access (logins, logouts, refusals, oops, lockout, reboots).
+"""Events: Access per machine, Detection per printer.
 
-Event data names the member and the reason; a fob appears only masked.
+Access: logins, logouts, refusals, oops, lockout, reboots; the data names the
+member and the reason, a fob appears only masked. Detection: print started,
+warning, failure, paused, powered off, ignored; the data names the print.
 """
+
+from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .access import AccessEvent
-from .entity import MakerspaceEntity, async_add_machine_entities
+from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
+from .printer import Printer
 
 PARALLEL_UPDATES = 0
 
@@ -38,11 +43,16 @@ async def async_setup_entry(
     entry: MakerspaceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each machine's Access event entity."""
-    async_add_machine_entities(
-        entry,
+    """Add each machine's Access and each printer's Detection event entity."""
+    async_add_device_entities(
         async_add_entities,
+        entry.runtime_data.machines,
         lambda subentry_id, machine: [AccessEventEntity(entry, subentry_id, ACCESS, machine)],
+    )
+    async_add_device_entities(
+        async_add_entities,
+        entry.runtime_data.printers,
+        lambda subentry_id, printer: [DetectionEventEntity(entry, subentry_id, DETECTION, printer)],
     )
 
 
@@ -65,4 +75,23 @@ class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
                 "source": event.source,
             },
         )
+        self.async_write_ha_state()
+
+
+DETECTION_EVENT_TYPES = ["print_started", "warning", "failure", "paused", "powered_off", "ignored"]
+DETECTION = EventEntityDescription(
+    key="detection", translation_key="detection", event_types=DETECTION_EVENT_TYPES
+)
+
+
+class DetectionEventEntity(MakerspaceEntity[Printer], EventEntity):
+    """What the failure detection of a printer did."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the printer's detection events (no super(): not every change)."""
+        self.async_on_remove(self.source.async_add_detection_listener(self._on_event))
+
+    @callback
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        self._trigger_event(event_type, data)
         self.async_write_ha_state()

@@ -24,8 +24,11 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
+from .detection_service import DetectionService
+from .frames import FrameStore
 from .machine import Machine
 from .members_file import MembersFile
+from .printer import Printer
 from .settings import (
     HubSettings,
     InvalidConfigError,
@@ -78,11 +81,13 @@ class MakerspaceHub:
     settings: HubSettings
     storage: HubStorage
     members_file: MembersFile
+    detection: DetectionService
     machine_settings: dict[str, MachineSettings] = field(default_factory=dict)
     recording_sensors: dict[str, RecordingSensorSettings] = field(default_factory=dict)
-    printers: dict[str, PrinterSettings] = field(default_factory=dict)
+    printer_settings: dict[str, PrinterSettings] = field(default_factory=dict)
     stores: dict[str, OwnerStore] = field(default_factory=dict)
     machines: dict[str, Machine] = field(default_factory=dict)
+    printers: dict[str, Printer] = field(default_factory=dict)
     reload_scheduled: bool = False
 
     async def async_start_machines(self, hass: HomeAssistant) -> None:
@@ -93,6 +98,15 @@ class MakerspaceHub:
             machine = Machine(hass, self, subentry_id, settings, self.stores[subentry_id])
             await machine.async_load()
             self.machines[subentry_id] = machine
+
+    async def async_start_printers(self, hass: HomeAssistant) -> None:
+        """Load each printer's baseline and spread their polls over their intervals."""
+        count = len(self.printer_settings)
+        for index, (subentry_id, settings) in enumerate(self.printer_settings.items()):
+            printer = Printer(hass, self, subentry_id, settings, self.stores[subentry_id])
+            await printer.async_load()
+            printer.stagger_sec = index * settings.poll_interval / count
+            self.printers[subentry_id] = printer
 
     @callback
     def async_recheck_machines(self, *_: Any) -> None:
@@ -106,7 +120,7 @@ class MakerspaceHub:
 
     @classmethod
     def from_entry(
-        cls, hass: HomeAssistant, entry: ConfigEntry, storage: HubStorage
+        cls, hass: HomeAssistant, entry: ConfigEntry, storage: HubStorage, frames: FrameStore
     ) -> "MakerspaceHub":
         """Validate the entry's options and subentries and pick their stores."""
         try:
@@ -126,6 +140,7 @@ class MakerspaceHub:
                 Path(resolve_config_path(settings.users_file, hass.config.config_dir)),
                 lambda _members: hub.async_recheck_machines(),
             ),
+            detection=DetectionService(hass, entry.entry_id, settings, frames),
         )
         storage.settings = settings
         for subentry in entry.subentries.values():
@@ -158,7 +173,7 @@ class MakerspaceHub:
         elif isinstance(settings, RecordingSensorSettings):
             self.recording_sensors[subentry_id] = settings
         else:
-            self.printers[subentry_id] = settings
+            self.printer_settings[subentry_id] = settings
         self.stores[subentry_id] = self.storage.store(
             subentry.subentry_type, storage_name(settings)
         )

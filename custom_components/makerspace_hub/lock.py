@@ -6,7 +6,7 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_machine_entities
+from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -21,9 +21,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Lockout lock."""
-    async_add_machine_entities(
-        entry,
+    async_add_device_entities(
         async_add_entities,
+        entry.runtime_data.machines,
         lambda subentry_id, machine: [LockoutLock(entry, subentry_id, LOCKOUT, machine)],
     )
 

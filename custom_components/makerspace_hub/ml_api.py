@@ -7,11 +7,18 @@ detections; with a token configured on the server, `/p/` answers a bare 401 unle
 check (401 = rejected, 422 = accepted).
 """
 
+import json
+from typing import Any
+
 import aiohttp
+from yarl import URL
 
 HEALTH_PATH = "/hc/"
 PREDICT_PATH = "/p/"
 CHECK_TIMEOUT_SEC = 10.0
+# The server fetches the image itself (5 s read, up to 3 tries), then infers.
+PREDICT_TIMEOUT_SEC = 30.0
+MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class MlApiError(Exception):
@@ -30,6 +37,36 @@ class MlApiTokenRejectedError(MlApiError):
     """The ML API refused the token (or requires one and none was given)."""
 
 
+class MlApiImageError(MlApiError):
+    """The ML API could not fetch or decode the image it was given."""
+
+
+class MlApiBadResponseError(MlApiError):
+    """The ML API answered something that is not a prediction."""
+
+
+def summed_confidence(document: Any) -> float:
+    """Return the sum of the confidences of a prediction; raise on a malformed one.
+
+    `{"detections": [[label, confidence, [xc, yc, w, h]], ...]}`; not capped at 1.
+    """
+    if not isinstance(document, dict) or not isinstance(document.get("detections"), list):
+        raise MlApiBadResponseError("no detections list")
+    total = 0.0
+    for detection in document["detections"]:
+        if not isinstance(detection, list | tuple) or len(detection) < 2:
+            raise MlApiBadResponseError("a detection is not [label, confidence, box]")
+        confidence = detection[1]
+        if (
+            isinstance(confidence, bool)
+            or not isinstance(confidence, int | float)
+            or not 0 <= confidence <= 1
+        ):
+            raise MlApiBadResponseError("a confidence is not between 0 and 1")
+        total += float(confidence)
+    return total
+
+
 class MlApiClient:
     """Talks to one ML API."""
 
@@ -39,10 +76,12 @@ class MlApiClient:
         base_url: str,
         token: str | None = None,
         timeout_sec: float = CHECK_TIMEOUT_SEC,
+        predict_timeout_sec: float = PREDICT_TIMEOUT_SEC,
     ) -> None:
         """Use `session` for requests to `base_url`, sending `token` when set."""
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_sec)
+        self._predict_timeout = aiohttp.ClientTimeout(total=predict_timeout_sec)
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -66,6 +105,35 @@ class MlApiClient:
         status, body = await self._get(HEALTH_PATH)
         if status != 200 or body.strip() != "ok":
             raise MlApiNotObicoError(f"/hc/ answered {status}")
+
+    async def async_predict(self, image_url: str) -> float:
+        """Have the ML API score the image at `image_url`; return the summed confidence."""
+        try:
+            async with self._session.get(
+                URL(self._base_url + PREDICT_PATH).with_query(img=image_url),
+                headers=self._headers,
+                timeout=self._predict_timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.content.read(MAX_RESPONSE_BYTES)
+                status = response.status
+        except TimeoutError as err:
+            raise MlApiUnreachableError("timed out") from err
+        except (aiohttp.ClientError, ValueError) as err:
+            raise MlApiUnreachableError(str(err)) from err
+        if status == 401:
+            raise MlApiTokenRejectedError
+        if status == 400:
+            raise MlApiImageError(body[:200].decode(errors="replace"))
+        if status >= 500:
+            raise MlApiUnreachableError(f"/p/ answered {status}")
+        if status != 200:
+            raise MlApiBadResponseError(f"/p/ answered {status}")
+        try:
+            document = json.loads(body)
+        except ValueError as err:
+            raise MlApiBadResponseError("not JSON") from err
+        return summed_confidence(document)
 
     async def async_validate(self) -> None:
         """Check the server and the token before they are saved."""

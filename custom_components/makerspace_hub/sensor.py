@@ -1,7 +1,8 @@
 """Sensors of the hub, of each machine and of every device.
 
 Hub: members, fobs, members file loaded at, state save timeouts. Machine: RFID
-(who is on it), usage hours, sessions and the board's diagnostics. Every device:
+(who is on it), usage hours, sessions and the board's diagnostics. Printer: failure
+probability, detection, frames, camera errors, last error, baseline. Every device:
 its state save timeouts.
 """
 
@@ -29,10 +30,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .detection import FAILURE, SAFE, WARMING_UP, WARNING
 from .entity import MakerspaceEntity, Observable
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .members_file import MembersFile
+from .printer import IDLE, Printer
 from .state_store import OwnerStore
 from .storage_health import HubStorage
 
@@ -47,6 +50,7 @@ class MakerspaceSensorDescription[T](SensorEntityDescription):
 
     value_fn: Callable[[T], Value]
     attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
+    available_fn: Callable[[T], bool] = lambda _: True
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -117,6 +121,61 @@ def _session_attributes(machine: Machine) -> Mapping[str, Any]:
     }
 
 
+PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
+    MakerspaceSensorDescription(
+        key="failure_probability",
+        translation_key="failure_probability",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda printer: (
+            None
+            if printer.detection == IDLE or printer.job.probability is None
+            else round(printer.job.probability * 100, 1)
+        ),
+        available_fn=lambda printer: printer.available,
+    ),
+    MakerspaceSensorDescription(
+        key="detection",
+        translation_key="detection",
+        device_class=SensorDeviceClass.ENUM,
+        options=[IDLE, WARMING_UP, SAFE, WARNING, FAILURE],
+        value_fn=lambda printer: printer.detection,
+        attributes_fn=lambda printer: {"print": printer.job.name if printer.job.active else None},
+        available_fn=lambda printer: printer.available,
+    ),
+    MakerspaceSensorDescription(
+        key="frames",
+        translation_key="frames",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda printer: printer.detector.current_frame_num,
+        available_fn=lambda printer: printer.available,
+    ),
+    MakerspaceSensorDescription(
+        key="camera_errors",
+        translation_key="camera_errors",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda printer: printer.health.camera_errors,
+    ),
+    MakerspaceSensorDescription(
+        key="last_error",
+        translation_key="last_error",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda printer: (
+            (printer.health.last_error or printer.service.last_error or "")[:255] or None
+        ),
+    ),
+    MakerspaceSensorDescription(
+        key="baseline",
+        translation_key="baseline",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        value_fn=lambda printer: round(printer.detector.rolling_mean_long, 4),
+        attributes_fn=lambda printer: {"frames": printer.detector.lifetime_frame_num},
+    ),
+)
 MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
     MakerspaceSensorDescription(
         key="rfid",
@@ -227,6 +286,11 @@ async def async_setup_entry(
                 MakerspaceSensor(entry, subentry_id, description, machine)
                 for description in MACHINE_SENSORS
             ]
+        if (printer := hub.printers.get(subentry_id)) is not None:
+            entities += [
+                MakerspaceSensor(entry, subentry_id, description, printer)
+                for description in PRINTER_SENSORS
+            ]
         async_add_entities(entities, config_subentry_id=subentry_id)
 
 
@@ -234,6 +298,11 @@ class MakerspaceSensor[T: Observable](MakerspaceEntity[T], SensorEntity):
     """A sensor of the hub or of a device, computed from its source."""
 
     entity_description: MakerspaceSensorDescription[T]
+
+    @property
+    def available(self) -> bool:
+        """Return False while the source cannot be trusted."""
+        return super().available and self.entity_description.available_fn(self.source)
 
     @property
     def native_value(self) -> Value:

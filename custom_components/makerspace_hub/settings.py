@@ -36,6 +36,7 @@ from .const import (
     CONF_PAUSED_STATES,
     CONF_POLL_INTERVAL,
     CONF_POWER_ENTITY,
+    CONF_PRINT_WARNING_ALERTS,
     CONF_PRINTING_STATES,
     CONF_RECORDINGS_DIR,
     CONF_SECOND_RELAY,
@@ -168,6 +169,7 @@ class HubSettings:
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
     webhooks_allow_internet: bool = False
     oops_alerts: bool = False
+    print_warning_alerts: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -187,6 +189,7 @@ class HubSettings:
             recordings_dir=_optional_str(options, CONF_RECORDINGS_DIR) or DEFAULT_RECORDINGS_DIR,
             webhooks_allow_internet=_bool(options, CONF_WEBHOOKS_ALLOW_INTERNET, False),
             oops_alerts=_bool(options, CONF_OOPS_ALERTS, False),
+            print_warning_alerts=_bool(options, CONF_PRINT_WARNING_ALERTS, False),
         )
 
     def as_options(self) -> dict[str, Any]:
@@ -198,6 +201,7 @@ class HubSettings:
             CONF_RECORDINGS_DIR: self.recordings_dir,
             CONF_WEBHOOKS_ALLOW_INTERNET: self.webhooks_allow_internet,
             CONF_OOPS_ALERTS: self.oops_alerts,
+            CONF_PRINT_WARNING_ALERTS: self.print_warning_alerts,
         }
         optional = {
             CONF_ML_API_URL: self.ml_api_url,

@@ -11,7 +11,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_machine_entities
+from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 
@@ -27,9 +27,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Relay switch."""
-    async_add_machine_entities(
-        entry,
+    async_add_device_entities(
         async_add_entities,
+        entry.runtime_data.machines,
         lambda subentry_id, machine: [RelaySwitch(entry, subentry_id, RELAY, machine)],
     )
 
