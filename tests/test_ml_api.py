@@ -78,7 +78,7 @@ async def test_predict_encodes_the_image_url_and_sums_confidences(
     [
         (400, None, MlApiImageError),
         (401, None, MlApiTokenRejectedError),
-        (503, None, MlApiUnreachableError),
+        (503, None, MlApiBadResponseError),  # reachable, but the model failed
         (404, None, MlApiBadResponseError),
         (None, "[]", MlApiBadResponseError),
         (None, '{"detections": [["failure"]]}', MlApiBadResponseError),
@@ -97,6 +97,26 @@ async def test_predict_errors(
             await client.async_predict("http://127.0.0.1:9/never-fetched")
     ml_api.predict_status = None
     ml_api.predict_body = None
+
+
+async def test_an_answer_too_large_is_not_read_to_the_end(ml_api: FakeMlApi) -> None:
+    ml_api.predict_body = "[" * (2 * 1024 * 1024)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(MlApiBadResponseError, match="too large"):
+            await MlApiClient(session, ml_api.url).async_predict("http://127.0.0.1:9/x")
+
+
+async def test_an_image_error_keeps_the_snapshot_url_out_of_the_message(
+    ml_api: FakeMlApi,
+) -> None:
+    image_url = "http://127.0.0.1:9/snap?nonce=secret-nonce"
+    ml_api.predict_status = 400
+    ml_api.predict_body = f"Failed to fetch {image_url}: refused"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(MlApiImageError) as caught:
+            await MlApiClient(session, ml_api.url).async_predict(image_url)
+    assert "secret-nonce" not in str(caught.value)
+    assert "Failed to fetch <snapshot>" in str(caught.value)
 
 
 async def test_predict_times_out(ml_api: FakeMlApi) -> None:

@@ -214,8 +214,40 @@ async def test_pause_actions(make_shop: MakeShop, action: str) -> None:
     power = hass.states.get("switch.prusa_power").state
     assert power == ("off" if action == "pause_and_off" else "on")
     assert ("powered_off" in kinds) == (action == "pause_and_off")
+    # The alert goes out after the action and says what it did.
     (alert,) = shop.notifications
     assert [a["title"] for a in alert.data["data"]["actions"]] == ["Ignore"]
+    assert "The print was paused." in alert.data["message"]
+    assert ("The printer was powered off." in alert.data["message"]) == (action == "pause_and_off")
+    # Without power there is no print to watch; on its own status it would go on.
+    assert shop.printer("prusa").job.active == (action == "pause")
+
+
+async def test_an_action_that_cannot_run_is_reported_not_claimed(make_shop: MakeShop) -> None:
+    shop = await make_shop(
+        (
+            "prusa",
+            {
+                "action": "pause_and_off",
+                "pause_entity": "button.gone",
+                "power_entity": "switch.prusa_power",
+            },
+        )
+    )
+    shop.hass.states.async_set("switch.prusa_power", "unavailable")
+    await shop.status("prusa", "printing")
+    await shop.frames(40)
+    shop.ml_api.detections.extend([failure(1.5)] * 15)
+    await shop.frames(15)
+    kinds = [kind for kind, _ in shop.events["prusa"]]
+    assert "failure" in kinds
+    assert "paused" not in kinds
+    assert "powered_off" not in kinds
+    (alert,) = shop.notifications
+    assert "Pausing failed (button.gone)." in alert.data["message"]
+    assert "Powering off failed (switch.prusa_power)." in alert.data["message"]
+    assert "switch.prusa_power" in shop.state("sensor", "prusa", "last_error").state
+    assert shop.printer("prusa").job.active  # not powered off: still watched
 
 
 async def test_notification_buttons(make_shop: MakeShop) -> None:
@@ -234,6 +266,64 @@ async def test_notification_buttons(make_shop: MakeShop) -> None:
     await hass.async_block_till_done()
     assert shop.state("binary_sensor", "prusa", "print_failure").state == "off"
     assert [kind for kind, _ in shop.events["prusa"]][-2:] == ["paused", "ignored"]
+
+    # A new print: the old alert's buttons no longer act.
+    await shop.status("prusa", "finished")
+    await shop.status("prusa", "printing")
+    presses = hass.states.get("input_button.prusa_pause").state
+    hass.bus.async_fire("mobile_app_notification_action", {"action": pause})
+    hass.bus.async_fire("mobile_app_notification_action", {"action": ignore})
+    await hass.async_block_till_done()
+    assert hass.states.get("input_button.prusa_pause").state == presses
+    assert [kind for kind, _ in shop.events["prusa"]][-1] == "print_started"
+
+
+async def test_a_different_file_after_an_outage_is_a_new_print(make_shop: MakeShop) -> None:
+    shop = await make_shop("prusa")
+    printer = shop.printer("prusa")
+    await shop.status("prusa", "printing", filename="benchy.gcode")
+    await shop.frames(3)
+    await shop.status("prusa", "unavailable")
+    await shop.status("prusa", "printing", filename="benchy.gcode")
+    await shop.frames(1)
+    assert printer.detector.current_frame_num == 6  # the same print goes on
+    await shop.status("prusa", "unavailable")
+    await shop.status("prusa", "printing", filename="bracket.gcode")
+    assert printer.job.name == "bracket.gcode"
+    assert printer.detector.current_frame_num == 1
+    assert [kind for kind, _ in shop.events["prusa"]] == ["print_started", "print_started"]
+
+
+async def test_a_frame_scored_across_prints_is_dropped(make_shop: MakeShop) -> None:
+    shop = await make_shop("prusa")
+    printer = shop.printer("prusa")
+    camera = shop.world["cameras"]["prusa"]
+    await shop.status("prusa", "printing", filename="a.gcode")
+    assert printer.detector.current_frame_num == 1
+    camera.hang = asyncio.Event()
+    assert await shop.entry.runtime_data.storage.async_flush()
+    async_fire_time_changed(shop.hass, dt_util.utcnow() + timedelta(seconds=10.5))
+    await shop.hass.async_block_till_done()
+    assert camera.waiting == 1  # a frame of a.gcode on its way
+    shop.hass.states.async_set(STATUS.format("prusa"), "printing", {"filename": "b.gcode"})
+    await shop.hass.async_block_till_done()
+    camera.hang.set()
+    camera.hang = None
+    await shop.hass.async_block_till_done(wait_background_tasks=True)
+    assert printer.job.name == "b.gcode"
+    assert printer.detector.current_frame_num == 0  # a.gcode's frame is not b's
+
+
+async def test_unloading_cancels_a_frame_in_flight(make_shop: MakeShop) -> None:
+    shop = await make_shop("prusa")
+    camera = shop.world["cameras"]["prusa"]
+    camera.hang = asyncio.Event()
+    shop.hass.states.async_set(STATUS.format("prusa"), "printing")
+    await shop.hass.async_block_till_done()
+    assert camera.waiting == 1
+    assert await shop.hass.config_entries.async_unload(shop.entry.entry_id)
+    await shop.hass.async_block_till_done()
+    assert camera.waiting == 0  # cancelled, not left hanging on an unloaded hub
 
 
 async def test_pause_and_resume_is_the_same_print_a_new_print_resets(make_shop: MakeShop) -> None:

@@ -1,11 +1,17 @@
 """A hub's self-hosted Obico ML API: one request at a time, its health, its issues.
 
-The ML API has one worker, so every printer's prediction goes through one lock
-(FIFO): never two requests in flight. Cameras are read outside the lock, so a slow
-camera never holds up the other printers. `/hc/` is checked every
-HEALTH_CHECK_INTERVAL; an ML API that is down or rejects the token makes the
-printers' detection unavailable (never a false failure) and is logged once when it
-starts and once when it ends. A rejected token also raises a repair issue.
+The ML API has one worker, so every request to it - predictions and the `/hc/`
+check every HEALTH_CHECK_INTERVAL - goes through one lock (FIFO): never two in
+flight. Cameras are read outside the lock, so a slow camera never holds up the
+other printers. Four things can go wrong, each logged once when it starts and once
+when it ends, and each making the printers' detection unavailable (never a false
+failure) until it ends:
+
+- `unreachable`: no answer (connection refused, timeout) - `/hc/` or a prediction;
+- `predictions`: `/p/` answers something that is not a prediction (5xx, garbage) -
+  only a good prediction ends it, a healthy `/hc/` does not;
+- `token`: the ML API rejects the token (a repair issue);
+- `snapshots`: the ML API cannot fetch the snapshots offered (a repair issue).
 """
 
 import asyncio
@@ -32,6 +38,14 @@ HEALTH_CHECK_INTERVAL = timedelta(seconds=60)
 TOKEN_ISSUE = "ml_api_token_rejected"  # noqa: S105 - an issue name
 SNAPSHOT_ISSUE = "ml_api_cannot_fetch_snapshots"
 
+_ISSUES = {"token": TOKEN_ISSUE, "snapshots": SNAPSHOT_ISSUE}
+_WHAT = {
+    "unreachable": "the ML API does not answer",
+    "predictions": "the ML API's answers are not predictions",
+    "token": "the ML API rejects the token",
+    "snapshots": "the ML API cannot fetch camera snapshots",
+}
+
 
 class DetectionService:
     """One hub's ML API."""
@@ -51,16 +65,25 @@ class DetectionService:
         self._snapshot_base_url = settings.snapshot_base_url
         self._frames = frames
         self._lock = asyncio.Lock()
-        self.reachable = True  # until shown otherwise
-        self.token_rejected = False
+        self.problems: dict[str, str] = {}  # what is wrong -> the last error
         self.last_error: str | None = None
         self.requests = 0
         self._listeners: list[CALLBACK_TYPE] = []
 
     @property
+    def reachable(self) -> bool:
+        """Return True unless the ML API does not answer."""
+        return "unreachable" not in self.problems
+
+    @property
+    def token_rejected(self) -> bool:
+        """Return True while the ML API rejects the token."""
+        return "token" in self.problems
+
+    @property
     def available(self) -> bool:
         """Return True when predictions can be trusted to arrive."""
-        return self.configured and self.reachable and not self.token_rejected
+        return self.configured and not self.problems
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -80,13 +103,14 @@ class DetectionService:
 
     async def _async_check(self, _now: datetime | None = None) -> None:
         if self._client is None or self._lock.locked():
-            return  # a prediction in flight tells as much
-        try:
-            await self._client.async_health()
-        except MlApiError as err:
-            self._set_reachable(False, str(err))
-        else:
-            self._set_reachable(True)
+            return  # a request in flight tells as much
+        async with self._lock:
+            try:
+                await self._client.async_health()
+            except MlApiError as err:
+                self._set("unreachable", str(err))
+            else:
+                self._set("unreachable", None)
 
     def _base_url(self) -> str:
         """Return where the ML API reaches Home Assistant.
@@ -106,55 +130,47 @@ class DetectionService:
         """Score a snapshot; raise MlApiError (already accounted for) when it fails."""
         if self._client is None:
             raise MlApiUnreachableError("no ML API configured")
-        nonce = self._frames.add(image, content_type)
-        try:
-            base = self._base_url()
-            async with self._lock:
+        async with self._lock:
+            # The frame's 30 s start only now: queued frames do not expire unseen.
+            nonce = self._frames.add(image, content_type)
+            try:
                 self.requests += 1
-                score = await self._client.async_predict(f"{base}{FRAME_PATH}/{nonce}")
-        except MlApiTokenRejectedError:
-            self._set_token_rejected(True)
-            raise
-        except MlApiImageError as err:
-            if not self.last_error or "snapshots" not in self.last_error:
-                LOGGER.warning("The ML API cannot fetch camera snapshots: %s", err)
-            self.last_error = f"the ML API cannot fetch snapshots: {err}"
-            self._set_issue(SNAPSHOT_ISSUE, True, {"error": str(err)})
-            raise
-        except MlApiError as err:
-            self._set_reachable(False, str(err))
-            raise
-        finally:
-            self._frames.discard(nonce)
-        self._set_issue(SNAPSHOT_ISSUE, False, {})
-        self._set_token_rejected(False)
-        self._set_reachable(True)
+                score = await self._client.async_predict(f"{self._base_url()}{FRAME_PATH}/{nonce}")
+            except MlApiTokenRejectedError:
+                self._set("token", "the token was rejected")
+                raise
+            except MlApiImageError as err:
+                self._set("snapshots", str(err))
+                raise
+            except MlApiUnreachableError as err:
+                self._set("unreachable", str(err))
+                raise
+            except MlApiError as err:
+                self._set("predictions", str(err))
+                raise
+            finally:
+                self._frames.discard(nonce)
+        for problem in list(self.problems):
+            self._set(problem, None)
         return score
 
     @callback
-    def _set_reachable(self, reachable: bool, error: str | None = None) -> None:
-        if reachable and not self.reachable:
-            LOGGER.info("The ML API is back; print failure detection resumes")
-        elif not reachable and self.reachable:
-            LOGGER.warning("The ML API does not answer (%s); print failure detection pauses", error)
-        if not reachable:
-            self.last_error = error
-        if reachable != self.reachable:
-            self.reachable = reachable
-            self._notify()
-
-    @callback
-    def _set_token_rejected(self, rejected: bool) -> None:
-        if rejected == self.token_rejected:
+    def _set(self, problem: str, error: str | None) -> None:
+        """Mark `problem` as happening (with its error) or over (None)."""
+        was = problem in self.problems
+        if error is not None:
+            self.problems[problem] = self.last_error = error
+            if not was:
+                LOGGER.warning("Print failure detection pauses: %s (%s)", _WHAT[problem], error)
+        elif was:
+            del self.problems[problem]
+            LOGGER.info("Print failure detection: %s no more", _WHAT[problem])
+        if (error is not None) == was:
             return
-        self.token_rejected = rejected
-        if rejected:
-            LOGGER.error("The ML API rejected the token; print failure detection pauses")
-            self.last_error = "the ML API rejected the token"
-        else:
-            LOGGER.info("The ML API accepts the token again")
-        self._set_issue(TOKEN_ISSUE, rejected, {})
-        self._notify()
+        if problem in _ISSUES:
+            self._set_issue(_ISSUES[problem], error is not None, {"error": error or ""})
+        for listener in list(self._listeners):
+            listener()
 
     @callback
     def _set_issue(self, key: str, active: bool, placeholders: dict[str, str]) -> None:
@@ -173,12 +189,7 @@ class DetectionService:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
-
-    @callback
     def async_shutdown(self) -> None:
         """Forget the service's issues (the hub unloads)."""
-        for key in (TOKEN_ISSUE, SNAPSHOT_ISSUE):
+        for key in _ISSUES.values():
             ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry_id}")

@@ -115,8 +115,13 @@ class MlApiClient:
                 timeout=self._predict_timeout,
                 allow_redirects=False,
             ) as response:
-                body = await response.content.read(MAX_RESPONSE_BYTES)
                 status = response.status
+                body = bytearray()
+                # read() may return before the whole answer arrived: read to the end.
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise MlApiBadResponseError("the answer is too large")
         except TimeoutError as err:
             raise MlApiUnreachableError("timed out") from err
         except (aiohttp.ClientError, ValueError) as err:
@@ -124,9 +129,9 @@ class MlApiClient:
         if status == 401:
             raise MlApiTokenRejectedError
         if status == 400:
-            raise MlApiImageError(body[:200].decode(errors="replace"))
-        if status >= 500:
-            raise MlApiUnreachableError(f"/p/ answered {status}")
+            # The ML API's message quotes the image URL; its nonce stays out of logs.
+            message = bytes(body[:300]).decode(errors="replace").replace(image_url, "<snapshot>")
+            raise MlApiImageError(message)
         if status != 200:
             raise MlApiBadResponseError(f"/p/ answered {status}")
         try:

@@ -5,9 +5,11 @@ camera's snapshot is scored (`detection_service`) and fed to the printer's
 `FailureDetector`. A print starts when the status enters printing from a state that
 is neither printing nor paused; pausing and resuming is the same print. On the
 first `failure` verdict of a print the printer's action runs once: notify, pause,
-or pause and power off (every action notifies and fires a Detection event).
+or pause and power off. The alert goes out once the action is done and says what
+actually happened; its buttons only act on the print they were sent for.
 """
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ class PrintJob:
 
     active: bool = False  # printing or paused
     name: str | None = None
+    file: str | None = None  # the name the status entity gave, if any
     started: float | None = None
     acted: bool = False  # the failure action ran for this print
     ignored: bool = False  # an admin dismissed the alert
@@ -81,6 +84,7 @@ class PrintJob:
         return {
             "active": self.active,
             "name": self.name,
+            "file": self.file,
             "started": self.started,
             "acted": self.acted,
             "ignored": self.ignored,
@@ -97,14 +101,16 @@ class PrintJob:
             if not isinstance(data.get(key, False), bool):
                 raise ValueError(f"print.{key} must be true or false")
             setattr(job, key, data.get(key, False))
-        name, started = data.get("name"), data.get("started")
+        name, file, started = data.get("name"), data.get("file"), data.get("started")
         if name is not None and not isinstance(name, str):
             raise ValueError("print.name must be text")
+        if file is not None and not isinstance(file, str):
+            raise ValueError("print.file must be text")
         if started is not None and (
             isinstance(started, bool) or not isinstance(started, int | float)
         ):
             raise ValueError("print.started must be a number")
-        job.name, job.started = name, started
+        job.name, job.file, job.started = name, file, started
         return job
 
 
@@ -154,6 +160,7 @@ class Printer:
         self._event_listeners: list[DetectionListener] = []
         self._stops: list[CALLBACK_TYPE] = []
         self._polling: CALLBACK_TYPE | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._busy = False
         self._last_warning_alert: float | None = None
         self._saved_at = 0.0
@@ -186,10 +193,12 @@ class Printer:
 
     @callback
     def async_stop(self) -> None:
-        """Stop polling and listening; keep the newest state."""
+        """Stop polling, listening and acting; keep the newest state."""
         self._stop_polling()
         while self._stops:
             self._stops.pop()()
+        for task in self._tasks:
+            task.cancel()
         self._save(force=True)
 
     # --- what entities read ----------------------------------------------------------
@@ -235,8 +244,13 @@ class Printer:
     def _follow(self, state: State | None) -> None:
         status = state.state if state is not None else None
         if status in self.settings.printing_states:
-            if not self.job.active:
-                self._new_print(state)
+            file = _print_file(state)
+            if not self.job.active or (
+                file is not None and self.job.file is not None and file != self.job.file
+            ):
+                # A new print, also when the last one ended while the printer was
+                # unavailable (or unseen, e.g. while Home Assistant was down).
+                self._new_print(file)
             self._start_polling(first_delay=self.stagger_sec)
         elif status in (None, STATE_UNAVAILABLE, STATE_UNKNOWN, *self.settings.paused_states):
             # Paused, or no word from the printer (e.g. at startup): the print goes on.
@@ -249,16 +263,14 @@ class Printer:
         self._notify()
 
     @callback
-    def _new_print(self, state: State | None) -> None:
-        attributes = state.attributes if state is not None else {}
-        name = next(
-            (str(attributes[key]) for key in PRINT_NAME_ATTRIBUTES if attributes.get(key)), None
-        )
+    def _new_print(self, file: str | None) -> None:
         now = dt_util.now()
         self.detector.new_print()
+        self._last_warning_alert = None
         self.job = PrintJob(
             active=True,
-            name=name or f"the print started at {now.strftime('%H:%M')}",
+            name=file or f"the print started at {now.strftime('%H:%M')}",
+            file=file,
             started=now.timestamp(),
         )
         LOGGER.debug("%s: a new print: %s", self.name, self.job.name)
@@ -295,12 +307,13 @@ class Printer:
 
     @callback
     def _tick(self, _now: Any) -> None:
-        if self._busy:
+        if self._busy or not self.service.configured:
             return  # the previous frame is still on its way: skip, never pile up
         self._busy = True
-        self.hass.async_create_background_task(self._async_poll(), f"{DOMAIN} {self.name} frame")
+        self._background(self._async_poll(), "frame")
 
     async def _async_poll(self) -> None:
+        started = self.job.started
         try:
             image = await self._async_snapshot()
             if image is None:
@@ -310,7 +323,8 @@ class Printer:
             except MlApiError:
                 self._notify()  # the service logged it and marks detection unavailable
                 return
-            if self.job.active and self._polling is not None:
+            # The print may have ended, or another begun, while the frame was scored.
+            if self.job.active and self.job.started == started and self._polling is not None:
                 self._analyse(score)
         finally:
             self._busy = False
@@ -360,18 +374,19 @@ class Printer:
     @callback
     def _act(self, probability: float) -> None:
         self.job.acted = self.job.failure = True
-        action = self.settings.action
         self._fire("failure", {"probability": round(probability * 100, 1)})
+        self._background(self._async_act(probability), "failure action")
+
+    async def _async_act(self, probability: float) -> None:
+        """Run the printer's action, then alert with what actually happened."""
+        action = self.settings.action
         done = ""
         if action != PRINTER_ACTION_NOTIFY:
-            self.hass.async_create_task(self._async_pause())
-            done = " The print was paused."
-        if action == PRINTER_ACTION_PAUSE_AND_OFF:
-            done = " The print was paused and the printer powered off."
+            done = " " + await self._async_pause()
         actions = [{"action": self._button("IGNORE"), "title": "Ignore"}]
         if action == PRINTER_ACTION_NOTIFY and self.settings.pause_entity:
             actions.insert(0, {"action": self._button("PAUSE"), "title": "Pause print"})
-        self._alert(
+        await self._async_alert(
             "failure",
             f"{self.name} may be failing",
             f"{self.job.name} on {self.name}: failure probability {probability * 100:.0f} %.{done}",
@@ -397,37 +412,56 @@ class Printer:
         )
 
     def _button(self, what: str) -> str:
-        return f"{DOMAIN.upper()}_{what}_{self.subentry_id}"
+        """Return a notification button's id, bound to this printer and print."""
+        return f"{DOMAIN.upper()}_{what}_{self.subentry_id}_{(self.job.started or 0) * 1000:.0f}"
 
     @callback
     def _alert(
         self, key: str, title: str, message: str, actions: list[dict[str, str]] | None
     ) -> None:
-        self.hass.async_create_background_task(
-            async_send_alert(
-                self.hass,
-                self.hub.settings,
-                title=title,
-                message=message,
-                notification_id=f"{DOMAIN}_{self.subentry_id}_{key}",
-                actions=actions,
-            ),
-            f"{DOMAIN} {self.name} {key} alert",
+        self._background(self._async_alert(key, title, message, actions), f"{key} alert")
+
+    async def _async_alert(
+        self, key: str, title: str, message: str, actions: list[dict[str, str]] | None
+    ) -> None:
+        await async_send_alert(
+            self.hass,
+            self.hub.settings,
+            title=title,
+            message=message,
+            notification_id=f"{DOMAIN}_{self.subentry_id}_{key}",
+            actions=actions,
         )
 
-    async def _async_pause(self) -> None:
+    async def _async_pause(self) -> str:
+        """Pause (and power off, if that is the action); return what happened."""
         pause, power = self.settings.pause_entity, self.settings.power_entity
+        said: list[str] = []
         if pause:
             domain = pause.split(".", 1)[0]
             service = {"button": "press", "input_button": "press", "script": "turn_on"}.get(
                 domain, "turn_on"
             )
-            await self._async_call(domain, service, pause, "paused")
+            paused = await self._async_call(domain, service, pause, "paused")
+            said.append("The print was paused." if paused else f"Pausing failed ({pause}).")
         if self.settings.action == PRINTER_ACTION_PAUSE_AND_OFF and power:
-            await self._async_call("switch", "turn_off", power, "powered_off")
+            if await self._async_call("switch", "turn_off", power, "powered_off"):
+                said.append("The printer was powered off.")
+                # No print goes on without power: whatever the status says next.
+                self.job.active = False
+                self._stop_polling()
+                self._save(force=True)
+                self._notify()
+            else:
+                said.append(f"Powering off failed ({power}).")
+        return " ".join(said)
 
-    async def _async_call(self, domain: str, service: str, entity_id: str, event: str) -> None:
+    async def _async_call(self, domain: str, service: str, entity_id: str, event: str) -> bool:
+        """Call `service` on `entity_id`; fire `event` and return True if it ran."""
+        state = self.hass.states.get(entity_id)
         try:
+            if state is None or state.state == STATE_UNAVAILABLE:
+                raise HomeAssistantError(f"{entity_id} is missing or unavailable")
             await self.hass.services.async_call(
                 domain, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
             )
@@ -435,14 +469,16 @@ class Printer:
             LOGGER.error("%s: could not %s %s: %s", self.name, service, entity_id, err)
             self.health.last_error = f"{entity_id}: {err}"
             self._notify()
-            return
+            return False
         self._fire(event, {"entity_id": entity_id})
+        return True
 
     @callback
     def _on_notification_action(self, event: Event) -> None:
+        # Buttons of an earlier print do not match: the ids carry when it started.
         action = event.data.get("action")
-        if action == self._button("PAUSE"):
-            self.hass.async_create_task(self._async_pause())
+        if action == self._button("PAUSE") and self.job.active:
+            self._background(self._async_pause(), "pause")
         elif action == self._button("IGNORE"):
             self.job.ignored, self.job.failure = True, False
             self._fire("ignored", {})
@@ -450,6 +486,13 @@ class Printer:
             self._notify()
 
     # --- plumbing --------------------------------------------------------------------
+
+    @callback
+    def _background(self, coro: Any, what: str) -> None:
+        """Run `coro` as a task that stopping the printer cancels."""
+        task = self.hass.async_create_background_task(coro, f"{DOMAIN} {self.name} {what}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @callback
     def _fire(self, event: str, data: dict[str, Any]) -> None:
@@ -469,3 +512,11 @@ class Printer:
     def _notify(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+
+def _print_file(state: State | None) -> str | None:
+    """Return the print's name from the status entity's attributes, if it has one."""
+    attributes = state.attributes if state is not None else {}
+    return next(
+        (str(attributes[key]) for key in PRINT_NAME_ATTRIBUTES if attributes.get(key)), None
+    )
