@@ -18,6 +18,7 @@ def test_entity_names() -> None:
             *binary_sensor.HUB_BINARY_SENSORS,
             *binary_sensor.DETECTION_BINARY_SENSORS,
             *binary_sensor.PRINTER_BINARY_SENSORS,
+            *binary_sensor.RECORDING_BINARY_SENSORS,
             *binary_sensor.MACHINE_BINARY_SENSORS,
         ],
         "sensor": [
@@ -26,11 +27,12 @@ def test_entity_names() -> None:
             *sensor.OWNER_SENSORS,
             *sensor.MACHINE_SENSORS,
             *sensor.PRINTER_SENSORS,
+            *sensor.RECORDING_SENSORS,
         ],
         "button": list(button.BUTTONS),
         "lock": [lock.LOCKOUT],
-        "switch": [switch.RELAY],
-        "event": [event.ACCESS, event.DETECTION],
+        "switch": [switch.RELAY, switch.RECORDING],
+        "event": [event.ACCESS, event.DETECTION, event.RECORDING],
     }
     entity = TRANSLATIONS["entity"]
     missing = [
@@ -43,6 +45,7 @@ def test_entity_names() -> None:
     for key, types in (
         ("access", event.ACCESS_EVENT_TYPES),
         ("detection", event.DETECTION_EVENT_TYPES),
+        ("recording", event.RECORDING_EVENT_TYPES),
     ):
         states = entity["event"][key]["state_attributes"]["event_type"]["state"]
         assert set(states) == set(types)

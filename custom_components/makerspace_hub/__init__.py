@@ -58,6 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     await storage.async_load(hub.stores.values())
     await hub.async_start_machines(hass)
     await hub.async_start_printers(hass)
+    await hub.async_start_recording_sensors(hass)
     entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -74,6 +75,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
         entry.async_on_unload(stop_checks)
     for printer in hub.printers.values():
         printer.async_start()
+    for sensor in hub.recording_sensors.values():
+        sensor.async_start()
     # Memberships expire at midnight: judge running sessions again each day.
     entry.async_on_unload(
         async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5)
@@ -91,6 +94,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
         machine.async_unload()
     for printer in hub.printers.values():
         printer.async_stop()
+    for sensor in hub.recording_sensors.values():
+        sensor.async_stop()
     hub.detection.async_shutdown()
     await hub.storage.async_flush()
     return unloaded

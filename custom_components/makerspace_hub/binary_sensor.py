@@ -1,7 +1,7 @@
 """Binary sensors.
 
 Hub: state storage (problem), ML API (connectivity). Machine: Oops, Online, Second
-relay. Printer: Print failure.
+relay. Printer: Print failure. Recording sensor: Recording now.
 """
 
 from collections.abc import Callable, Mapping
@@ -22,6 +22,7 @@ from .entity import MakerspaceEntity, Observable, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .printer import Printer
+from .recording_sensor import RecordingSensor
 from .storage_health import HubStorage
 
 PARALLEL_UPDATES = 0
@@ -70,6 +71,14 @@ PRINTER_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Printer], ...] =
         available_fn=lambda printer: printer.available,
     ),
 )
+RECORDING_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[RecordingSensor], ...] = (
+    MakerspaceBinarySensorDescription(
+        key="recording_now",
+        translation_key="recording_now",
+        device_class=BinarySensorDeviceClass.RUNNING,
+        is_on_fn=lambda sensor: sensor.recording_now,
+    ),
+)
 MACHINE_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Machine], ...] = (
     MakerspaceBinarySensorDescription(
         key="oops",
@@ -113,6 +122,13 @@ async def async_setup_entry(
                 if d.exists_fn(hub.detection)
             ),
         ]
+    )
+    async_add_device_entities(
+        async_add_entities,
+        hub.recording_sensors,
+        lambda subentry_id, sensor: [
+            MakerspaceBinarySensor(entry, subentry_id, d, sensor) for d in RECORDING_BINARY_SENSORS
+        ],
     )
     async_add_device_entities(
         async_add_entities,

@@ -15,6 +15,7 @@ from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .hub import MakerspaceConfigEntry, MakerspaceHub
 from .machine import Machine
 from .printer import Printer
+from .recording_sensor import RecordingSensor
 
 TO_REDACT = {CONF_WEBHOOK_ID, CONF_ML_API_TOKEN, "fob_codes", "rfid_value", "card"}
 
@@ -53,6 +54,17 @@ def _printer(printer: Printer) -> dict[str, Any]:
     }
 
 
+def _recording(sensor: RecordingSensor) -> dict[str, Any]:
+    return {
+        "name": sensor.name,
+        "kind": sensor.settings.kind,
+        "counts": sensor.counts.as_dict(),
+        "next_slot": sensor.next_slot,
+        "recording_now": sensor.recording_now,
+        "slot_start_lateness_last_day": sensor.lateness_stats(),
+    }
+
+
 def _hub(hub: MakerspaceHub) -> dict[str, Any]:
     members_file = hub.members_file
     storage = hub.storage
@@ -72,10 +84,10 @@ def _hub(hub: MakerspaceHub) -> dict[str, Any]:
             "failing": [store.label for store in storage.failing],
             "hung": [store.label for store in storage.stores if store.hung],
         },
-        "recording_sensors": sorted(sensor.name for sensor in hub.recording_sensors.values()),
         "ml_api": {
             "configured": hub.detection.configured,
             "reachable": hub.detection.reachable,
+            "problems": sorted(hub.detection.problems),
             "token_rejected": hub.detection.token_rejected,
             "last_error": hub.detection.last_error,
             "requests": hub.detection.requests,
@@ -93,6 +105,7 @@ async def async_get_config_entry_diagnostics(
         "hub": _hub(hub),
         "machines": [_machine(machine) for machine in hub.machines.values()],
         "printers": [_printer(printer) for printer in hub.printers.values()],
+        "recording_sensors": [_recording(sensor) for sensor in hub.recording_sensors.values()],
     }
 
 
@@ -114,4 +127,6 @@ async def async_get_device_diagnostics(
         result["machine"] = _machine(machine)
     if (printer := hub.printers.get(subentry_id)) is not None:
         result["printer"] = _printer(printer)
+    if (sensor := hub.recording_sensors.get(subentry_id)) is not None:
+        result["recording_sensor"] = _recording(sensor)
     return result

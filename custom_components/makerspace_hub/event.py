@@ -1,4 +1,4 @@
-"""Events: Access per machine, Detection per printer.
+"""Events: Access per machine, Detection per printer, Recording per recording sensor.
 
 Access: logins, logouts, refusals, oops, lockout, reboots; the data names the
 member and the reason, a fob appears only masked. Detection: print started,
@@ -16,6 +16,7 @@ from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .printer import Printer
+from .recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
 
@@ -48,6 +49,11 @@ async def async_setup_entry(
         async_add_entities,
         entry.runtime_data.machines,
         lambda subentry_id, machine: [AccessEventEntity(entry, subentry_id, ACCESS, machine)],
+    )
+    async_add_device_entities(
+        async_add_entities,
+        entry.runtime_data.recording_sensors,
+        lambda subentry_id, sensor: [RecordingEventEntity(entry, subentry_id, RECORDING, sensor)],
     )
     async_add_device_entities(
         async_add_entities,
@@ -90,6 +96,25 @@ class DetectionEventEntity(MakerspaceEntity[Printer], EventEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the printer's detection events (no super(): not every change)."""
         self.async_on_remove(self.source.async_add_detection_listener(self._on_event))
+
+    @callback
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        self._trigger_event(event_type, data)
+        self.async_write_ha_state()
+
+
+RECORDING_EVENT_TYPES = ["started", "finished", "failed"]
+RECORDING = EventEntityDescription(
+    key="recording", translation_key="recording", event_types=RECORDING_EVENT_TYPES
+)
+
+
+class RecordingEventEntity(MakerspaceEntity[RecordingSensor], EventEntity):
+    """Recordings of a recording sensor: started, finished, failed."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the sensor's recordings (no super(): not every change)."""
+        self.async_on_remove(self.source.async_add_recording_listener(self._on_event))
 
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 
 from .const import (
+    CONF_NAME,
     DOMAIN,
     LOGGER,
     SUBENTRY_MACHINE,
@@ -29,6 +30,7 @@ from .frames import FrameStore
 from .machine import Machine
 from .members_file import MembersFile
 from .printer import Printer
+from .recording_sensor import RecordingSensor
 from .settings import (
     HubSettings,
     InvalidConfigError,
@@ -78,16 +80,18 @@ def storage_name(settings: OwnerSettings) -> str:
 class MakerspaceHub:
     """One makerspace: its options, the devices configured in it and their stores."""
 
+    name: str
     settings: HubSettings
     storage: HubStorage
     members_file: MembersFile
     detection: DetectionService
     machine_settings: dict[str, MachineSettings] = field(default_factory=dict)
-    recording_sensors: dict[str, RecordingSensorSettings] = field(default_factory=dict)
+    recording_sensor_settings: dict[str, RecordingSensorSettings] = field(default_factory=dict)
     printer_settings: dict[str, PrinterSettings] = field(default_factory=dict)
     stores: dict[str, OwnerStore] = field(default_factory=dict)
     machines: dict[str, Machine] = field(default_factory=dict)
     printers: dict[str, Printer] = field(default_factory=dict)
+    recording_sensors: dict[str, RecordingSensor] = field(default_factory=dict)
     reload_scheduled: bool = False
 
     async def async_start_machines(self, hass: HomeAssistant) -> None:
@@ -107,6 +111,13 @@ class MakerspaceHub:
             await printer.async_load()
             printer.stagger_sec = index * settings.poll_interval / count
             self.printers[subentry_id] = printer
+
+    async def async_start_recording_sensors(self, hass: HomeAssistant) -> None:
+        """Load each recording sensor's switch state and counts."""
+        for subentry_id, settings in self.recording_sensor_settings.items():
+            sensor = RecordingSensor(hass, self, subentry_id, settings, self.stores[subentry_id])
+            await sensor.async_load()
+            self.recording_sensors[subentry_id] = sensor
 
     @callback
     def async_recheck_machines(self, *_: Any) -> None:
@@ -132,6 +143,7 @@ class MakerspaceHub:
                 translation_placeholders={"option": problem.field},
             ) from problem
         hub = cls(
+            name=entry.data[CONF_NAME],
             settings=settings,
             storage=storage,
             members_file=MembersFile(
@@ -171,7 +183,7 @@ class MakerspaceHub:
         if isinstance(settings, MachineSettings):
             self.machine_settings[subentry_id] = settings
         elif isinstance(settings, RecordingSensorSettings):
-            self.recording_sensors[subentry_id] = settings
+            self.recording_sensor_settings[subentry_id] = settings
         else:
             self.printer_settings[subentry_id] = settings
         self.stores[subentry_id] = self.storage.store(

@@ -2,7 +2,9 @@
 
 Hub: members, fobs, members file loaded at, state save timeouts. Machine: RFID
 (who is on it), usage hours, sessions and the board's diagnostics. Printer: failure
-probability, detection, frames, camera errors, last error, baseline. Every device:
+probability, detection, frames, camera errors, last error, baseline. Recording
+sensor: next recording, recordings today, last recording, failed recordings. Every
+device:
 its state save timeouts.
 """
 
@@ -36,6 +38,7 @@ from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .members_file import MembersFile
 from .printer import IDLE, Printer
+from .recording_sensor import RecordingSensor
 from .state_store import OwnerStore
 from .storage_health import HubStorage
 
@@ -176,6 +179,33 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         attributes_fn=lambda printer: {"frames": printer.detector.lifetime_frame_num},
     ),
 )
+RECORDING_SENSORS: tuple[MakerspaceSensorDescription[RecordingSensor], ...] = (
+    MakerspaceSensorDescription(
+        key="next_recording",
+        translation_key="next_recording",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda sensor: sensor.next_slot,
+    ),
+    MakerspaceSensorDescription(
+        key="recordings_today",
+        translation_key="recordings_today",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda sensor: sensor.recordings_today,
+    ),
+    MakerspaceSensorDescription(
+        key="last_recording",
+        translation_key="last_recording",
+        value_fn=lambda sensor: sensor.counts.last_recording,
+        attributes_fn=lambda sensor: {"time": sensor.counts.last_recording_at},
+    ),
+    MakerspaceSensorDescription(
+        key="failed_recordings",
+        translation_key="failed_recordings",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda sensor: sensor.counts.failed,
+        attributes_fn=lambda sensor: {"last_error": sensor.counts.last_error},
+    ),
+)
 MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
     MakerspaceSensorDescription(
         key="rfid",
@@ -285,6 +315,11 @@ async def async_setup_entry(
             entities += [
                 MakerspaceSensor(entry, subentry_id, description, machine)
                 for description in MACHINE_SENSORS
+            ]
+        if (recording := hub.recording_sensors.get(subentry_id)) is not None:
+            entities += [
+                MakerspaceSensor(entry, subentry_id, description, recording)
+                for description in RECORDING_SENSORS
             ]
         if (printer := hub.printers.get(subentry_id)) is not None:
             entities += [

@@ -1,4 +1,6 @@
-"""Switch per machine: Relay. On = the machine is powered.
+"""Switches: Relay per machine, Recording per recording sensor.
+
+Relay: on = the machine is powered.
 
 Turning it off ends the session (the card must be presented again); turning it on
 is a remote enable by a Home Assistant admin, recorded as an override session, and
@@ -14,11 +16,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
+from .recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
 
 RELAY = SwitchEntityDescription(key="relay", translation_key="relay")
 REMOTE_NAME = "Home Assistant"
+
+
+RECORDING = SwitchEntityDescription(key="recording", translation_key="recording")
 
 
 async def async_setup_entry(
@@ -31,6 +37,11 @@ async def async_setup_entry(
         async_add_entities,
         entry.runtime_data.machines,
         lambda subentry_id, machine: [RelaySwitch(entry, subentry_id, RELAY, machine)],
+    )
+    async_add_device_entities(
+        async_add_entities,
+        entry.runtime_data.recording_sensors,
+        lambda subentry_id, sensor: [RecordingSwitch(entry, subentry_id, RECORDING, sensor)],
     )
 
 
@@ -54,3 +65,20 @@ class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch the machine off; the member must present the card again."""
         self.source.async_end_session()
+
+
+class RecordingSwitch(MakerspaceEntity[RecordingSensor], SwitchEntity):
+    """On: the sensor records on its schedule. Off: no recording starts any more."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return True while the sensor follows its schedule."""
+        return self.source.counts.on
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start recording from the current window's next slot."""
+        self.source.async_turn_on()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Cancel every pending slot (a running recording finishes)."""
+        self.source.async_turn_off()
