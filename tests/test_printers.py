@@ -130,7 +130,7 @@ async def make_shop(
         events: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for printer in entry.runtime_data.printers.values():
             events[printer.name] = []
-            printer.async_add_detection_listener(
+            printer.async_add_event_listener(
                 lambda kind, data, name=printer.name: events[name].append((kind, data))
             )
         return Shop(hass, entry, ml_api, world, notifications, events)
@@ -524,7 +524,7 @@ async def test_the_baseline_survives_a_restart(make_shop: MakeShop) -> None:
     assert printer.job.active  # still the same (paused) print
     assert float(shop.state("sensor", "prusa", "baseline").state) > 0.4
     fired: list[str] = []
-    printer.async_add_detection_listener(lambda kind, _data: fired.append(kind))
+    printer.async_add_event_listener(lambda kind, _data: fired.append(kind))
     await shop.status("prusa", "printing")
     await shop.frames(1)
     assert fired == []  # resuming is not a new print

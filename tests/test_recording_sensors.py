@@ -96,7 +96,7 @@ async def make_bees(
         events: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for sensor in entry.runtime_data.recording_sensors.values():
             events[sensor.name] = []
-            sensor.async_add_recording_listener(
+            sensor.async_add_event_listener(
                 lambda kind, data, name=sensor.name: events[name].append((kind, data))
             )
         return Bees(hass, entry, freezer, config_dir / "media" / "makerspace_hub", events)

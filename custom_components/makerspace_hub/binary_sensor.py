@@ -4,9 +4,8 @@ Hub: state storage (problem), ML API (connectivity). Machine: Oops, Online, Seco
 relay. Printer: Print failure. Recording sensor: Recording now.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -18,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .detection_service import DetectionService
-from .entity import MakerspaceEntity, Observable, async_add_device_entities
+from .entity import Observable, SourceDescription, SourceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .printer import Printer
@@ -29,13 +28,11 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class MakerspaceBinarySensorDescription[T](BinarySensorEntityDescription):
+class MakerspaceBinarySensorDescription[T](BinarySensorEntityDescription, SourceDescription[T]):
     """A binary sensor computed from its source (the hub's storage, a machine)."""
 
     is_on_fn: Callable[[T], bool]
-    attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
     exists_fn: Callable[[T], bool] = lambda _: True
-    available_fn: Callable[[T], bool] = lambda _: True
 
 
 HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = (
@@ -148,22 +145,12 @@ async def async_setup_entry(
     )
 
 
-class MakerspaceBinarySensor[T: Observable](MakerspaceEntity[T], BinarySensorEntity):
-    """A binary sensor of the hub or of a machine."""
+class MakerspaceBinarySensor[T: Observable](SourceEntity[T], BinarySensorEntity):
+    """A binary sensor of the hub or of a device."""
 
     entity_description: MakerspaceBinarySensorDescription[T]
-
-    @property
-    def available(self) -> bool:
-        """Return False while the source cannot be trusted."""
-        return super().available and self.entity_description.available_fn(self.source)
 
     @property
     def is_on(self) -> bool:
         """Return the state."""
         return self.entity_description.is_on_fn(self.source)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any]:
-        """Return the details."""
-        return self.entity_description.attributes_fn(self.source)

@@ -18,13 +18,13 @@ import asyncio
 from datetime import datetime, timedelta
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .const import DOMAIN, LOGGER
 from .frames import FRAME_PATH, FrameStore
+from .issues import async_set_issue
 from .ml_api import (
     MlApiClient,
     MlApiError,
@@ -167,29 +167,18 @@ class DetectionService:
             LOGGER.info("Print failure detection: %s no more", _WHAT[problem])
         if (error is not None) == was:
             return
-        if problem in _ISSUES:
-            self._set_issue(_ISSUES[problem], error is not None, {"error": error or ""})
+        if (key := _ISSUES.get(problem)) is not None:
+            async_set_issue(
+                self.hass,
+                f"{key}_{self.entry_id}",
+                key,
+                {"error": error} if error is not None else None,
+            )
         for listener in list(self._listeners):
             listener()
-
-    @callback
-    def _set_issue(self, key: str, active: bool, placeholders: dict[str, str]) -> None:
-        issue_id = f"{key}_{self.entry_id}"
-        if active:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     @callback
     def async_shutdown(self) -> None:
         """Forget the service's issues (the hub unloads)."""
         for key in _ISSUES.values():
-            ir.async_delete_issue(self.hass, DOMAIN, f"{key}_{self.entry_id}")
+            async_set_issue(self.hass, f"{key}_{self.entry_id}", key, None)

@@ -6,7 +6,8 @@ are `<entry id>_<subentry id or "hub">_<key>`.
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -114,6 +115,30 @@ class MakerspaceEntity[S: Observable](Entity):
         """Follow the source's changes."""
         await super().async_added_to_hass()
         self.async_on_remove(self.source.async_add_listener(self.async_write_ha_state))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceDescription[T](EntityDescription):
+    """What an entity computes from its source besides its state."""
+
+    attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
+    available_fn: Callable[[T], bool] = lambda _: True
+
+
+class SourceEntity[T: Observable](MakerspaceEntity[T]):
+    """An entity whose availability and attributes its description computes."""
+
+    entity_description: SourceDescription[T]
+
+    @property
+    def available(self) -> bool:
+        """Return False while the source cannot be trusted."""
+        return super().available and self.entity_description.available_fn(self.source)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """Return the details."""
+        return self.entity_description.attributes_fn(self.source)
 
 
 @callback

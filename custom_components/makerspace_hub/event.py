@@ -53,12 +53,12 @@ async def async_setup_entry(
     async_add_device_entities(
         async_add_entities,
         entry.runtime_data.recording_sensors,
-        lambda subentry_id, sensor: [RecordingEventEntity(entry, subentry_id, RECORDING, sensor)],
+        lambda subentry_id, sensor: [NamedEventEntity(entry, subentry_id, RECORDING, sensor)],
     )
     async_add_device_entities(
         async_add_entities,
         entry.runtime_data.printers,
-        lambda subentry_id, printer: [DetectionEventEntity(entry, subentry_id, DETECTION, printer)],
+        lambda subentry_id, printer: [NamedEventEntity(entry, subentry_id, DETECTION, printer)],
     )
 
 
@@ -90,12 +90,12 @@ DETECTION = EventEntityDescription(
 )
 
 
-class DetectionEventEntity(MakerspaceEntity[Printer], EventEntity):
-    """What the failure detection of a printer did."""
+class NamedEventEntity(MakerspaceEntity[Printer | RecordingSensor], EventEntity):
+    """What a printer's failure detection or a recording sensor did."""
 
     async def async_added_to_hass(self) -> None:
-        """Follow the printer's detection events (no super(): not every change)."""
-        self.async_on_remove(self.source.async_add_detection_listener(self._on_event))
+        """Follow the source's events (no super(): not its every change)."""
+        self.async_on_remove(self.source.async_add_event_listener(self._on_event))
 
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
@@ -107,16 +107,3 @@ RECORDING_EVENT_TYPES = ["started", "finished", "failed"]
 RECORDING = EventEntityDescription(
     key="recording", translation_key="recording", event_types=RECORDING_EVENT_TYPES
 )
-
-
-class RecordingEventEntity(MakerspaceEntity[RecordingSensor], EventEntity):
-    """Recordings of a recording sensor: started, finished, failed."""
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the sensor's recordings (no super(): not every change)."""
-        self.async_on_remove(self.source.async_add_recording_listener(self._on_event))
-
-    @callback
-    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
-        self._trigger_event(event_type, data)
-        self.async_write_ha_state()

@@ -14,7 +14,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import slugify
 
 from .const import (
@@ -27,6 +26,7 @@ from .const import (
 )
 from .detection_service import DetectionService
 from .frames import FrameStore
+from .issues import async_set_issue
 from .machine import Machine
 from .members_file import MembersFile
 from .printer import Printer
@@ -165,17 +165,14 @@ class MakerspaceHub:
             settings = parse_subentry(subentry)
         except InvalidConfigError as problem:
             LOGGER.error("Cannot use %s: invalid %s", subentry.title, problem.field)
-            ir.async_create_issue(
+            async_set_issue(
                 hass,
-                DOMAIN,
                 issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="invalid_subentry",
-                translation_placeholders={"title": subentry.title, "field": problem.field},
+                "invalid_subentry",
+                {"title": subentry.title, "field": problem.field},
             )
             return
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        async_set_issue(hass, issue_id, "invalid_subentry", None)
         if settings is None:
             LOGGER.warning("Ignoring %s: unknown subentry type", subentry.title)
             return

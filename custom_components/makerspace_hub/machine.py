@@ -5,7 +5,6 @@ operation -> new state -> (write-behind save, Access events, listeners, alerts).
 board's reply is computed from memory; nothing here waits on the disk.
 """
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from .access import AccessEvent, AccessRefusedError, MachineState, Roster
 from .alerts import async_send_alert
 from .board_protocol import BoardUpdate, Reply
 from .const import DOMAIN, LOGGER
+from .event_source import EventSource
 from .settings import MachineSettings
 from .state_store import OwnerStore
 
@@ -35,10 +35,8 @@ USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on.
 ALERT_EVENTS = {"oops", "lockout"}
 
-type EventListener = Callable[[AccessEvent], None]
 
-
-class Machine:
+class Machine(EventSource[AccessEvent]):
     """A machine with an RFID board."""
 
     def __init__(
@@ -50,14 +48,13 @@ class Machine:
         store: OwnerStore,
     ) -> None:
         """Take the machine's saved state (or defaults) from its store."""
+        super().__init__()
         self.hass = hass
         self.hub = hub
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
         self.state = MachineState()
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._event_listeners: list[EventListener] = []
         self._online_check: CALLBACK_TYPE | None = None
         self._usage_tick: CALLBACK_TYPE | None = None
         self._saved: dict[str, Any] = {}
@@ -120,18 +117,6 @@ class Machine:
         if self.settings.alias:
             names.add(self.settings.alias.casefold())
         return bool(wanted) and wanted in names
-
-    @callback
-    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `listener` on every change; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    @callback
-    def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
-        """Call `listener` with every Access event; return the remover."""
-        self._event_listeners.append(listener)
-        return lambda: self._event_listeners.remove(listener)
 
     # --- changes ---------------------------------------------------------------------
 
@@ -229,8 +214,7 @@ class Machine:
             LOGGER.debug(
                 "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""
             )
-            for listener in list(self._event_listeners):
-                listener(event)
+            self._emit(event)
             if event.type in ALERT_EVENTS and self.hub.settings.oops_alerts:
                 self._alert(event)
         if self.state.relay_on_since is not None and self._usage_tick is None:
@@ -245,11 +229,6 @@ class Machine:
     @callback
     def _tick(self, _now: Any) -> None:
         self._notify()
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
     @callback
     def _alert(self, event: AccessEvent) -> None:

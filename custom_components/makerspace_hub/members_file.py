@@ -16,11 +16,11 @@ from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
+from .issues import async_set_issue
 from .members import Members, MembersFileError, parse_members
 
 USERS_FILE_CHECK_INTERVAL = timedelta(seconds=30)
@@ -144,21 +144,14 @@ class MembersFile:
         )
 
     @callback
-    def _set_problem(self, key: str | None, placeholders: dict[str, Any]) -> None:
+    def _set_problem(self, key: str | None, placeholders: dict[str, str]) -> None:
         self.problem = key
         for issue in (MISSING_ISSUE, INVALID_ISSUE):
-            issue_id = f"{issue}_{self.entry_id}"
-            if issue != key:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-                continue
-            ir.async_create_issue(
+            async_set_issue(
                 self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=issue,
-                translation_placeholders={"path": str(self.path), **placeholders},
+                f"{issue}_{self.entry_id}",
+                issue,
+                {"path": str(self.path), **placeholders} if issue == key else None,
             )
         for listener in list(self._listeners):
             listener()

@@ -11,7 +11,6 @@ actually happened; its buttons only act on the print they were sent for.
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import time
@@ -44,6 +43,7 @@ from .const import (
 )
 from .detection import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
 from .detection_service import DetectionService
+from .event_source import EventSource
 from .ml_api import MlApiError
 from .settings import PrinterSettings
 from .state_store import OwnerStore
@@ -61,8 +61,6 @@ FRAME_SAVE_INTERVAL_SEC = 60.0
 NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
 PRINT_NAME_ATTRIBUTES = ("filename", "file_name", "file", "job_name", "print_name", "task_name")
 IDLE = "idle"
-
-type DetectionListener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -134,7 +132,7 @@ class PrinterHealth:
     history: deque[Frame] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
 
 
-class Printer:
+class Printer(EventSource[str, dict[str, Any]]):
     """A printer watched for failures."""
 
     def __init__(
@@ -146,6 +144,7 @@ class Printer:
         store: OwnerStore,
     ) -> None:
         """Take the saved baseline and print (or defaults) from `store`."""
+        super().__init__()
         self.hass = hass
         self.hub = hub
         self.subentry_id = subentry_id
@@ -156,8 +155,6 @@ class Printer:
         self.job = PrintJob()
         self.health = PrinterHealth()
         self.stagger_sec = 0.0
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._event_listeners: list[DetectionListener] = []
         self._stops: list[CALLBACK_TYPE] = []
         self._polling: CALLBACK_TYPE | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -221,18 +218,6 @@ class Printer:
         if self.detector.warming_up:
             return WARMING_UP
         return self.job.verdict
-
-    @callback
-    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `listener` on every change; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    @callback
-    def async_add_detection_listener(self, listener: DetectionListener) -> CALLBACK_TYPE:
-        """Call `listener(event type, data)` for every Detection event."""
-        self._event_listeners.append(listener)
-        return lambda: self._event_listeners.remove(listener)
 
     # --- the print -------------------------------------------------------------------
 
@@ -496,9 +481,7 @@ class Printer:
 
     @callback
     def _fire(self, event: str, data: dict[str, Any]) -> None:
-        data = {"print": self.job.name, **data}
-        for listener in list(self._event_listeners):
-            listener(event, data)
+        self._emit(event, {"print": self.job.name, **data})
 
     @callback
     def _save(self, *, force: bool = False) -> None:
@@ -507,11 +490,6 @@ class Printer:
             return
         self.store.save({"detector": self.detector.as_dict(), "print": self.job.as_dict()})
         self._saved_at = now
-
-    @callback
-    def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
 
 
 def _print_file(state: State | None) -> str | None:

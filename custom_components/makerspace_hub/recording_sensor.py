@@ -8,7 +8,6 @@ are never caught up. File I/O runs in the executor.
 """
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import math
@@ -30,6 +29,7 @@ from homeassistant.util import dt as dt_util, slugify
 import voluptuous as vol
 
 from .const import DOMAIN, KIND_ACTION, KIND_CAMERA, KIND_SAMPLES, LOGGER
+from .event_source import EventSource
 from .schedule import SlotSchedule
 from .settings import RecordingSensorSettings, resolve_recordings_dir
 from .state_store import OwnerStore
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from .hub import MakerspaceHub
 
 LATENESS_WINDOW = timedelta(days=1)
-
-type RecordingListener = Callable[[str, dict[str, Any]], None]
 
 
 def append_row(path: Path, row: str) -> None:
@@ -106,7 +104,7 @@ class RecordingCounts:
         )
 
 
-class RecordingSensor:
+class RecordingSensor(EventSource[str, dict[str, Any]]):
     """A sensor that records on a schedule while it is switched on."""
 
     def __init__(
@@ -118,6 +116,7 @@ class RecordingSensor:
         store: OwnerStore,
     ) -> None:
         """Take the saved switch state (or `auto_start`) from `store`."""
+        super().__init__()
         self.hass = hass
         self.hub = hub
         self.subentry_id = subentry_id
@@ -137,8 +136,6 @@ class RecordingSensor:
         self._failing = False
         self._stopped = False
         self._stops: list[CALLBACK_TYPE] = []
-        self._listeners: list[CALLBACK_TYPE] = []
-        self._event_listeners: list[RecordingListener] = []
         self._script: Script | None = None
 
     # --- life cycle ------------------------------------------------------------------
@@ -219,18 +216,6 @@ class RecordingSensor:
             return {"count": 0, "max": None, "p99": None}
         index = min(len(values) - 1, math.ceil(0.99 * len(values)) - 1)
         return {"count": len(values), "max": values[-1], "p99": values[index]}
-
-    @callback
-    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `listener` on every change; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    @callback
-    def async_add_recording_listener(self, listener: RecordingListener) -> CALLBACK_TYPE:
-        """Call `listener(event type, data)` for every Recording event."""
-        self._event_listeners.append(listener)
-        return lambda: self._event_listeners.remove(listener)
 
     # --- switch ----------------------------------------------------------------------
 
@@ -405,21 +390,10 @@ class RecordingSensor:
 
     @callback
     def _fire(self, event: str, slot: datetime, path: Path, **extra: Any) -> None:
-        if self._stopped:
-            return
-        data = {"slot": dt_util.as_local(slot).isoformat(), "file": str(path), **extra}
-        for listener in list(self._event_listeners):
-            listener(event, data)
+        self._emit(event, {"slot": dt_util.as_local(slot).isoformat(), "file": str(path), **extra})
 
     @callback
     def _save(self) -> None:
         if self._stopped:
             return
         self.store.save(self.counts.as_dict())
-
-    @callback
-    def _notify(self) -> None:
-        if self._stopped:
-            return
-        for listener in list(self._listeners):
-            listener()

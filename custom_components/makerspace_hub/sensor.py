@@ -33,7 +33,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .detection import FAILURE, SAFE, WARMING_UP, WARNING
-from .entity import MakerspaceEntity, Observable
+from .entity import Observable, SourceDescription, SourceEntity
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
 from .members_file import MembersFile
@@ -48,12 +48,10 @@ type Value = str | int | float | datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
-class MakerspaceSensorDescription[T](SensorEntityDescription):
+class MakerspaceSensorDescription[T](SensorEntityDescription, SourceDescription[T]):
     """A sensor computed from its source."""
 
     value_fn: Callable[[T], Value]
-    attributes_fn: Callable[[T], Mapping[str, Any]] = lambda _: {}
-    available_fn: Callable[[T], bool] = lambda _: True
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -329,22 +327,12 @@ async def async_setup_entry(
         async_add_entities(entities, config_subentry_id=subentry_id)
 
 
-class MakerspaceSensor[T: Observable](MakerspaceEntity[T], SensorEntity):
+class MakerspaceSensor[T: Observable](SourceEntity[T], SensorEntity):
     """A sensor of the hub or of a device, computed from its source."""
 
     entity_description: MakerspaceSensorDescription[T]
 
     @property
-    def available(self) -> bool:
-        """Return False while the source cannot be trusted."""
-        return super().available and self.entity_description.available_fn(self.source)
-
-    @property
     def native_value(self) -> Value:
         """Return the value."""
         return self.entity_description.value_fn(self.source)
-
-    @property
-    def extra_state_attributes(self) -> Mapping[str, Any]:
-        """Return the details."""
-        return self.entity_description.attributes_fn(self.source)

@@ -27,6 +27,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .alerts import async_send_alert
 from .const import DOMAIN, LOGGER
+from .issues import async_set_issue
 from .persistence import (
     FLEET_TIMEOUT_WINDOW_SEC,
     STATE_SAVE_TIMEOUT_SEC,
@@ -155,14 +156,12 @@ class HubStorage:
 
     @callback
     def _create_file_issue(self, store: OwnerStore, key: str, file: str, problem: str) -> None:
-        ir.async_create_issue(
+        async_set_issue(
             self.hass,
-            DOMAIN,
             f"{key}_{self.entry_id}_{store.kind}_{store.name}",
-            is_fixable=False,
+            key,
+            {"owner": store.label, "file": file, "problem": problem},
             severity=ir.IssueSeverity.WARNING,
-            translation_key=key,
-            translation_placeholders={"owner": store.label, "file": file, "problem": problem},
         )
 
     async def async_reject(self, store: OwnerStore, problem: str) -> None:
@@ -307,19 +306,7 @@ class HubStorage:
 
     @callback
     def _set_issue(self, key: str, active: bool, placeholders: dict[str, str]) -> None:
-        issue_id = f"{key}_{self.entry_id}"
-        if active:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=key,
-                translation_placeholders=placeholders,
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        async_set_issue(self.hass, f"{key}_{self.entry_id}", key, placeholders if active else None)
 
     @callback
     def async_shutdown(self) -> None:
