@@ -3,7 +3,7 @@
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from custom_components.makerspace_hub import async_remove_config_entry_device
@@ -108,6 +108,32 @@ async def test_adding_and_removing_a_subentry_keeps_devices_in_step(hass: HomeAs
     assert find_device(hass, mill.subentry_id) is None
     assert {m.name for m in entry.runtime_data.machines.values()} == {"lathe"}
     assert len(dr.async_entries_for_config_entry(registry, entry.entry_id)) == 2
+
+
+async def test_a_subentry_added_while_the_hub_sets_up_is_not_missed(
+    hass: HomeAssistant,
+) -> None:
+    entry = make_hub_entry(subentries=[make_subentry("machine", "metal-mill", MILL)])
+    entry.add_to_hass(hass)
+    lathe = ConfigSubentry(
+        data={CONF_NAME: "lathe", CONF_WEBHOOK_ID: "c" * 64},  # type: ignore[arg-type]
+        subentry_type="machine",
+        title="lathe",
+        unique_id="lathe",
+    )
+
+    @callback
+    def add_lathe(_event: Event) -> None:
+        # The hub's devices are synced halfway through its setup, before it listens
+        # for changes: an admin adding a machine at that moment.
+        if not entry.subentries.get(lathe.subentry_id):
+            hass.config_entries.async_add_subentry(entry, lathe)
+
+    hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, add_lathe)
+    await hass.config_entries.async_setup(entry.entry_id)  # the first setup, then a reload
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert {m.name for m in entry.runtime_data.machines.values()} == {"metal-mill", "lathe"}
 
 
 async def test_reconfigured_title_renames_the_device(hass: HomeAssistant) -> None:

@@ -21,7 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_WEBHOOK_ID, DOMAIN
 from .entity import async_sync_devices
 from .frames import DATA_FRAMES, FrameStore, FrameView
-from .hub import MakerspaceConfigEntry, MakerspaceHub, invalid_subentry_issue_id
+from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_subentry_issue_id
 from .services import async_setup_services
 from .storage_health import DATA_STORAGE, StateStorage
 from .webhooks import async_register_webhooks
@@ -83,6 +83,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     )
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     storage.async_update_health()
+    if hub.built_from != entry_contents(entry):
+        # Changed while setting up (before the listener above): nobody told us.
+        await _async_entry_changed(hass, entry)
     return True
 
 

@@ -93,6 +93,7 @@ class MakerspaceHub:
     printers: dict[str, Printer] = field(default_factory=dict)
     recording_sensors: dict[str, RecordingSensor] = field(default_factory=dict)
     reload_scheduled: bool = False
+    built_from: Any = None  # the entry's options and subentries the hub was built from
 
     async def async_start_machines(self, hass: HomeAssistant) -> None:
         """Load the members, then each machine's saved state."""
@@ -155,6 +156,7 @@ class MakerspaceHub:
             detection=DetectionService(hass, entry.entry_id, settings, frames),
         )
         storage.settings = settings
+        hub.built_from = entry_contents(entry)
         for subentry in entry.subentries.values():
             hub._add_subentry(hass, subentry)
         return hub
@@ -201,3 +203,11 @@ class MakerspaceHub:
                 continue  # the reload reports it; keep its state for when it is fixed
             if settings is not None and (new := storage_name(settings)) != store.name:
                 self.storage.async_rename(store.kind, store.name, new)
+
+
+def entry_contents(entry: ConfigEntry) -> Any:
+    """Return what a hub is built from, to tell whether it changed since."""
+    return (
+        dict(entry.options),
+        {sid: (s.title, dict(s.data)) for sid, s in entry.subentries.items()},
+    )

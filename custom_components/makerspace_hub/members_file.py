@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 import os
 from pathlib import Path
-from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
