@@ -17,8 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
 from custom_components.makerspace_hub.settings import HubSettings
-
-from .ml_api_server import FakeMlApi
+from tools.fake_ml_api import FakeMlApi
 
 TRANSLATIONS = json.loads(
     (

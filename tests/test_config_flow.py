@@ -27,9 +27,9 @@ from custom_components.makerspace_hub.const import (
     DEFAULT_USERS_FILE,
     DOMAIN,
 )
+from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, setup_hub
-from .ml_api_server import FakeMlApi
 
 type StartMlApi = Callable[..., Awaitable[FakeMlApi]]
 

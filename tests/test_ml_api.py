@@ -12,8 +12,7 @@ from custom_components.makerspace_hub.ml_api import (
     MlApiTokenRejectedError,
     MlApiUnreachableError,
 )
-
-from .ml_api_server import FakeMlApi
+from tools.fake_ml_api import FakeMlApi
 
 
 async def test_validate_sends_the_bearer_token(ml_api: FakeMlApi) -> None:

@@ -21,9 +21,9 @@ from custom_components.makerspace_hub.const import DOMAIN
 from custom_components.makerspace_hub.frames import DATA_FRAMES
 from custom_components.makerspace_hub.printer import Printer
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, make_subentry, setup_hub, subentry_by_title
-from .ml_api_server import FakeMlApi
 from .printers import JPEG, async_setup_printer_world
 
 STATUS = "sensor.{}_status"

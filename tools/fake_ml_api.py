@@ -2,23 +2,33 @@
 
 `/hc/` answers `ok`; `/p/` checks the bearer token like the real server (bare 401),
 answers 422 without `img`, downloads `img` itself (400 when it cannot) and answers
-the next scripted detections. Tests change `health_status`, `health_body`,
-`predict_status` or `delay` to simulate a broken or slow server.
+what `judge` says of the image: by default the next scripted `detections`. Tests
+change `health_status`, `health_body`, `predict_status` or `delay` to simulate a
+broken or slow server; the demo makerspace passes its own `judge`.
+
+A detection is `[label, confidence, [x, y, w, h]]`, as Obico's model reports it.
 """
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+
+type Judge = Callable[[bytes], list[Any]]
 
 
 class FakeMlApi:
     """Serve the ML API contract on 127.0.0.1."""
 
-    def __init__(self, token: str | None = None) -> None:
-        """Require `token` on /p/ when set."""
+    def __init__(
+        self, token: str | None = None, *, judge: Judge | None = None, history: bool = True
+    ) -> None:
+        """Require `token` on /p/ when set; keep what was asked unless `history` is off."""
         self.token = token
+        self.judge = judge or self._scripted
+        self.history = history
         self.health_status = 200
         self.health_body = "ok"
         self.predict_status: int | None = None  # force a status for /p/
@@ -33,29 +43,35 @@ class FakeMlApi:
         self._runner: web.AppRunner | None = None
         self.url = ""
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on loopback, on `port` or a free one."""
         app = web.Application()
         app.router.add_get("/hc/", self._health)
         app.router.add_get("/p/", self._predict)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
     async def stop(self) -> None:
         """Stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def _scripted(self, _image: bytes) -> list[Any]:
+        return self.detections.popleft() if self.detections else []
+
+    def _remember(self, what: list[Any], item: Any) -> None:
+        if self.history:
+            what.append(item)
+
     async def _health(self, request: web.Request) -> web.Response:
-        self.requests.append("/hc/")
+        self._remember(self.requests, "/hc/")
         return web.Response(status=self.health_status, text=self.health_body)
 
     async def _predict(self, request: web.Request) -> web.Response:
-        self.requests.append(request.raw_path)
+        self._remember(self.requests, request.raw_path)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -69,7 +85,7 @@ class FakeMlApi:
                 return web.Response(text=self.predict_body, content_type="application/json")
             img = request.query.get("img")
             if img:
-                self.image_urls.append(img)
+                self._remember(self.image_urls, img)
             if not img:
                 return web.json_response(
                     {"detections": [], "message": "img is required"}, status=422
@@ -80,12 +96,12 @@ class FakeMlApi:
                     session.get(img, timeout=ClientTimeout(connect=0.1, total=5)) as response,
                 ):
                     response.raise_for_status()
-                    self.fetched_images.append(await response.read())
+                    image = await response.read()
             except Exception as err:  # noqa: BLE001 - the real server answers 400 for any fetch error
                 return web.json_response(
                     {"detections": [], "message": f"cannot fetch image: {err}"}, status=400
                 )
-            detections = self.detections.popleft() if self.detections else []
-            return web.json_response({"detections": detections})
+            self._remember(self.fetched_images, image)
+            return web.json_response({"detections": self.judge(image)})
         finally:
             self.in_flight -= 1

@@ -1,0 +1,1 @@
+"""Development tools outside the integration: the demo makerspace and its fakes."""
