@@ -80,6 +80,7 @@ async def test_machine_entities_follow_a_session(
     access = state(hass, hub, "event", "metal-mill", "access")
     assert access.attributes["event_type"] == "login"
     assert access.attributes["member"] == "Ada Tester"
+    assert access.attributes["machine"] == "metal-mill"
     assert access.attributes["fob"] == "••••••5678"
 
     # Two hours of work: the usage sensor moves while the relay is on.

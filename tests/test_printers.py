@@ -184,6 +184,7 @@ async def test_a_sustained_failure_notifies_once_per_print(make_shop: MakeShop) 
     assert actions == ["Pause print", "Ignore"]
     event = shop.state("event", "prusa", "detection")
     assert event.attributes["event_type"] == "failure"
+    assert event.attributes["printer"] == "prusa"
     history = shop.printer("prusa").health.history
     assert history[-1].verdict == "failure"
     assert len(history) <= 50

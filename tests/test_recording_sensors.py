@@ -363,7 +363,9 @@ async def test_an_action_still_running_at_the_next_slot_fails_that_slot(
         "finished",
         "started",
     ]
-    assert bees.state("event", "hive", "recording").attributes["event_type"] == "started"
+    event = bees.state("event", "hive", "recording")
+    assert event.attributes["event_type"] == "started"
+    assert event.attributes["sensor"] == "hive"
 
 
 async def test_a_changed_schedule_takes_effect_at_once(

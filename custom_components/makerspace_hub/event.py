@@ -1,10 +1,13 @@
 """Events: Access per machine, Detection per printer, Recording per recording sensor.
 
 Access: logins, logouts, refusals, oops, lockout, reboots; the data names the
-member and the reason, a fob appears only masked. Detection: print started,
-warning, failure, paused, powered off, ignored; the data names the print.
+machine, the member and the reason, a fob appears only masked. Detection: print
+started, warning, failure, paused, powered off, ignored; the data names the
+printer and the print. Recording: started, finished, failed; the data names the
+sensor, the slot and the file.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -19,6 +22,14 @@ from .printer import Printer
 from .recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedEventDescription(EventEntityDescription):
+    """Events whose data name their printer or recording sensor under `source_key`."""
+
+    source_key: str
+
 
 ACCESS_EVENT_TYPES = [
     "login",
@@ -74,6 +85,7 @@ class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
         self._trigger_event(
             event.type,
             {
+                "machine": self.source.settings.display_name,
                 "member": event.member,
                 "account_id": event.account_id,
                 "reason": event.reason,
@@ -85,8 +97,11 @@ class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
 
 
 DETECTION_EVENT_TYPES = ["print_started", "warning", "failure", "paused", "powered_off", "ignored"]
-DETECTION = EventEntityDescription(
-    key="detection", translation_key="detection", event_types=DETECTION_EVENT_TYPES
+DETECTION = NamedEventDescription(
+    key="detection",
+    translation_key="detection",
+    event_types=DETECTION_EVENT_TYPES,
+    source_key="printer",
 )
 
 
@@ -97,13 +112,20 @@ class NamedEventEntity(MakerspaceEntity[Printer | RecordingSensor], EventEntity)
         """Follow the source's events (no super(): not its every change)."""
         self.async_on_remove(self.source.async_add_event_listener(self._on_event))
 
+    entity_description: NamedEventDescription
+
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
-        self._trigger_event(event_type, data)
+        self._trigger_event(
+            event_type, {self.entity_description.source_key: self.source.name, **data}
+        )
         self.async_write_ha_state()
 
 
 RECORDING_EVENT_TYPES = ["started", "finished", "failed"]
-RECORDING = EventEntityDescription(
-    key="recording", translation_key="recording", event_types=RECORDING_EVENT_TYPES
+RECORDING = NamedEventDescription(
+    key="recording",
+    translation_key="recording",
+    event_types=RECORDING_EVENT_TYPES,
+    source_key="sensor",
 )

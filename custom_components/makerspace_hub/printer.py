@@ -254,7 +254,7 @@ class Printer(EventSource[str, dict[str, Any]]):
         self._last_warning_alert = None
         self.job = PrintJob(
             active=True,
-            name=file or f"the print started at {now.strftime('%H:%M')}",
+            name=file or f"Print started at {now.strftime('%H:%M')}",
             file=file,
             started=now.timestamp(),
         )
