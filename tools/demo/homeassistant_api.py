@@ -37,7 +37,7 @@ class HomeAssistantApi:
         async with asyncio.timeout(START_TIMEOUT_SEC):
             while True:
                 try:
-                    async with self.session.get(f"{self.base_url}/api/onboarding") as response:
+                    async with self.session.get(f"{self.base_url}/auth/providers") as response:
                         if response.status == 200:
                             return
                 except aiohttp.ClientError:
@@ -53,7 +53,12 @@ class HomeAssistantApi:
     async def sign_in(self, username: str, password: str) -> None:
         """Onboard with this owner account if nobody has yet, else log in."""
         async with self.session.get(f"{self.base_url}/api/onboarding") as response:
-            steps = {step["step"]: step["done"] for step in await response.json()}
+            # Once onboarding is over, its API is gone (404).
+            steps = (
+                {step["step"]: step["done"] for step in await response.json()}
+                if response.status == 200
+                else {}
+            )
         if not steps.get("user", True):
             answer = await self._post_json(
                 "/api/onboarding/users",
