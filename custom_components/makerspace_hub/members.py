@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-_FOB_RE = re.compile(r"^\d{10}$")
+_FOB_RE = re.compile(r"[0-9]{10}")  # boards send ASCII digits only
 _REQUIRED_STR = ("account_id", "full_name", "first_name", "last_name", "preferred_name", "email")
 FOB_LENGTH = 10
 
@@ -114,10 +114,13 @@ def _member(raw: Any) -> Member:
     fobs = raw.get("fob_codes")
     if not isinstance(fobs, list) or not all(isinstance(fob, str) for fob in fobs):
         raise MembersFileError("fob_codes must be a list of strings")
-    if bad := next((fob for fob in fobs if not _FOB_RE.fullmatch(fob)), None):
-        raise MembersFileError(
-            f"fob code ending in {bad[-4:]!r} is not a 10-digit zero-padded code"
-        )
+    for fob in fobs:
+        if not fob:
+            raise MembersFileError("a fob code is empty")
+        if not _FOB_RE.fullmatch(fob):
+            raise MembersFileError(
+                f"fob code ending in {fob[-4:]!r} is not a 10-digit zero-padded code"
+            )
     authorizations = raw.get("authorizations")
     if not isinstance(authorizations, list) or not all(isinstance(a, str) for a in authorizations):
         raise MembersFileError("authorizations must be a list of strings")
@@ -148,6 +151,8 @@ def parse_members(raw: bytes) -> Members:
         document = json.loads(raw)
     except ValueError as err:
         raise MembersFileError(f"not valid JSON ({err})") from err
+    except RecursionError as err:
+        raise MembersFileError("not valid JSON (nested too deeply)") from err
     if not isinstance(document, list):
         raise MembersFileError("the file must be a JSON array of members")
     by_fob: dict[str, Member] = {}

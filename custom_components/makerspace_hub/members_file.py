@@ -39,10 +39,13 @@ def _read(path: Path) -> tuple[Signature, bytes | None]:
 
 
 def _signature(path: Path) -> Signature:
+    """Return what tells a change: (mtime, size), (-1, errno) if unreadable, None if missing."""
     try:
         stat = os.stat(path)
     except FileNotFoundError:
         return None
+    except OSError as err:  # a symlink loop, a folder in the path replaced by a file...
+        return -1, err.errno or 0
     return stat.st_mtime_ns, stat.st_size
 
 
@@ -103,8 +106,12 @@ class MembersFile:
         try:
             signature, raw = await self.hass.async_add_executor_job(_read, self.path)
         except OSError as err:
-            self._set_problem(INVALID_ISSUE, {"problem": str(err), "entry": "-"})
-            raise self._error(INVALID_ISSUE, {"problem": str(err), "entry": "-"}) from err
+            # Reported once per change of what the check sees, like an invalid file.
+            self._signature = await self.hass.async_add_executor_job(_signature, self.path)
+            placeholders = {"problem": err.strerror or str(err), "entry": "-"}
+            LOGGER.error("The members file %s cannot be read: %s", self.path, err)
+            self._set_problem(INVALID_ISSUE, placeholders)
+            raise self._error(INVALID_ISSUE, placeholders) from err
         self._signature = signature
         if raw is None:
             LOGGER.warning("The members file %s does not exist: no members", self.path)
