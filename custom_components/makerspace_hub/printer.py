@@ -323,7 +323,7 @@ class Printer(EventSource[str, dict[str, Any]]):
             image = await camera.async_get_image(
                 self.hass, self.settings.camera_entity, timeout=SNAPSHOT_TIMEOUT_SEC
             )
-        except HomeAssistantError as err:
+        except Exception as err:  # noqa: BLE001 - camera integrations may raise anything
             self.health.camera_errors += 1
             self.health.last_error = f"camera: {err}"
             if not self.health.camera_failing:
