@@ -37,8 +37,9 @@ class HomeAssistantApi:
         async with asyncio.timeout(START_TIMEOUT_SEC):
             while True:
                 try:
+                    # Before onboarding this answers 400 (onboarding required): up too.
                     async with self.session.get(f"{self.base_url}/auth/providers") as response:
-                        if response.status == 200:
+                        if response.status < 500:
                             return
                 except aiohttp.ClientError:
                     pass
