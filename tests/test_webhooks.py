@@ -253,17 +253,24 @@ async def test_webhooks_are_local_only_unless_the_hub_allows_the_internet(
     client = await hass_client_no_auth()
     body = {"machine_name": "metal-mill", "rfid_value": ADA}
 
-    async def post(webhook_id: str, address: str) -> str:
+    async def post(webhook_id: str, address: str, status: int = 200) -> str:
         response = await client.post(
             f"/api/webhook/{webhook_id}", json=body, headers={"X-Forwarded-For": address}
         )
-        assert response.status == 200
+        assert response.status == status
         return await response.text()
 
     assert "Welcome" in await post(HUB_WEBHOOK_ID, "192.168.1.50")
-    # From the internet, Home Assistant drops the request before the integration sees it.
-    assert await post(HUB_WEBHOOK_ID, "8.8.8.8") == ""
-    assert await post(webhook_of(entry, "metal-mill"), "8.8.8.8") == ""
+    mill = machine_of(entry, "metal-mill")
+    before = mill.state.as_dict()
+    body = {"machine_name": "metal-mill", "oops": True}
+    for webhook_id in (HUB_WEBHOOK_ID, webhook_of(entry, "metal-mill")):
+        refused = json.loads(await post(webhook_id, "8.8.8.8", 403))
+        assert refused == {
+            "error": "only the local network may post here (the hub's options can allow the internet)"
+        }
+    assert mill.state.as_dict() == before
+    body = {"machine_name": "metal-mill", "rfid_value": ADA}
 
     hass.config_entries.async_update_entry(
         entry, options=entry.options | {"webhooks_allow_internet": True}
