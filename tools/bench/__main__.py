@@ -1,0 +1,332 @@
+"""Measure makerspace_hub in a real Home Assistant process: `python -m tools.bench`.
+
+Phases, one after the other, on one generated makerspace: warm-up, idle, boards,
+one board back-to-back, boards with the disk hung, printers, then the recording
+sensors' lateness (they ran all along) and the hub's start-up. Prints the figures
+and writes them to `docs/benchmarks.md` (see `--output`).
+"""
+
+import argparse
+import asyncio
+from collections.abc import Iterator
+import contextlib
+from datetime import UTC, datetime
+import math
+import os
+from pathlib import Path
+import platform
+import random
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+from filelock import FileLock
+
+from tools.demo.homeassistant_api import ENTRIES, DemoSetupError, HomeAssistantApi
+from tools.fake_ml_api import FakeMlApi
+
+from .boards import Board, back_to_back, plans, run_fleet
+from .instance import (
+    PASSWORD,
+    USERNAME,
+    HomeAssistantProcess,
+    Makerspace,
+    diagnostics,
+    free_port,
+    members,
+    provision,
+    read_makerspace,
+    wait_until_loaded,
+    write_config,
+)
+from .report import Results, markdown, targets
+from .stats import cpu_seconds
+
+REPO = Path(__file__).parent.parent.parent
+WARM_UP_SEC = 10.0
+IDLE_SEC = 15.0
+BACK_TO_BACK_SEC = 10.0
+RELOADS = 3
+
+
+def say(text: str) -> None:
+    """Print what happens, with the time."""
+    print(f"{time.strftime('%H:%M:%S')}  {text}", flush=True)
+
+
+class FrameJudge:
+    """The fake ML API's verdicts: mostly nothing, sometimes a faint detection."""
+
+    def __init__(self) -> None:
+        """Start counting."""
+        self.frames = 0
+        self.dice = random.Random(3)
+
+    def __call__(self, image: bytes) -> list[Any]:
+        """Score a frame."""
+        self.frames += 1
+        if self.dice.random() < 0.3:
+            return [["failure", round(self.dice.uniform(0.05, 0.3), 3), [320, 300, 40, 40]]]
+        return []
+
+
+class Meter:
+    """CPU time of the Home Assistant process and its loop lag, over a phase."""
+
+    def __init__(self, api: HomeAssistantApi, pid: int) -> None:
+        """Measure the process `pid`, whose probe answers through `api`."""
+        self.api = api
+        self.pid = pid
+        self.cpu = 0.0
+        self.lag: dict[str, Any] = {}
+        self._cpu = 0.0
+        self._wall = 0.0
+
+    async def start(self) -> None:
+        """Start a phase."""
+        await self.api.request("GET", "/api/bench_probe")  # drop what came before
+        self._cpu = cpu_seconds(self.pid)
+        self._wall = time.monotonic()
+
+    async def stop(self) -> None:
+        """End the phase: `cpu` is the share of one core used, `lag` the loop lag."""
+        self.cpu = (cpu_seconds(self.pid) - self._cpu) / (time.monotonic() - self._wall)
+        self.lag = await self.api.request("GET", "/api/bench_probe")
+
+
+def hold_state_locks(storage_dir: Path) -> list[FileLock]:
+    """Take the lock of every state file of the hub: its saves now hang (blocking)."""
+    # The lock beside each state file, as the integration's persistence names it.
+    paths = sorted(storage_dir.rglob("*.json"))
+    locks = [FileLock(path.with_name(path.name + ".lock"), timeout=30) for path in paths]
+    for lock in locks:
+        lock.acquire()
+    return locks
+
+
+def release(locks: list[FileLock]) -> None:
+    """Let the saves through again (blocking)."""
+    for lock in locks:
+        lock.release()
+
+
+async def save_timeouts(api: HomeAssistantApi, entry_id: str) -> int:
+    """Return the save timeouts the hub has counted."""
+    return int((await diagnostics(api, entry_id))["hub"]["storage"]["save_timeouts"])
+
+
+class Bench:
+    """One run: a Home Assistant with a makerspace, measured phase after phase."""
+
+    def __init__(self, args: argparse.Namespace, config_dir: Path, results: Results) -> None:
+        """Measure with the command line's `args` in `config_dir`, into `results`."""
+        self.args = args
+        self.config_dir = config_dir
+        self.results = results
+        self.people = members(args.members)
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process = HomeAssistantProcess(config_dir)
+        self.judge = FrameJudge()
+        self.ml_api = FakeMlApi(judge=self.judge, history=False)
+
+    async def run(self) -> None:
+        """Start Home Assistant, set the makerspace up, measure, stop."""
+        await asyncio.to_thread(write_config, self.config_dir, self.port, self.people)
+        await self.ml_api.start()
+        self.process.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = HomeAssistantApi(session, self.base_url)
+                space = await self._set_up(api)
+                meter = Meter(api, self.process.pid)
+                fleet = [
+                    Board(plan, random.Random(number))
+                    for number, plan in enumerate(plans(self.base_url, space, self.people))
+                ]
+                await self._boards(meter, fleet)
+                await self._hung_disk(api, meter, space, fleet)
+                await self._printers(api, meter, space)
+                await self._recording(api, space)
+                await self._startup(api, space)
+        finally:
+            await self.ml_api.stop()
+            say("stopping Home Assistant")
+            await asyncio.to_thread(self.process.stop)
+
+    async def _set_up(self, api: HomeAssistantApi) -> Makerspace:
+        args = self.args
+        say(f"starting Home Assistant in {self.config_dir} (log: home-assistant.log)")
+        await api.wait_until_up()
+        await api.sign_in(USERNAME, PASSWORD)
+        await api.wait_until_running()
+        self.results.home_assistant = (await api.request("GET", "/api/config"))["version"]
+        say(
+            f"setting up {args.machines} machines, {args.printers} printers "
+            f"and {args.sensors} recording sensors through the config flows"
+        )
+        entry_id = await provision(
+            api,
+            self.config_dir,
+            self.ml_api.url,
+            machines=args.machines,
+            printers=args.printers,
+            sensors=args.sensors,
+        )
+        space = await read_makerspace(self.config_dir, entry_id, args.machines, args.printers)
+        await self._loaded(api, space)
+        return space
+
+    async def _loaded(self, api: HomeAssistantApi, space: Makerspace) -> None:
+        args = self.args
+        await wait_until_loaded(api, space.entry_id, args.machines, args.printers, args.sensors)
+
+    async def _boards(self, meter: Meter, fleet: list[Board]) -> None:
+        results, seconds = self.results, self.args.seconds
+        say(f"warm-up: {len(fleet)} boards for {WARM_UP_SEC:.0f} s")
+        await run_fleet(fleet, WARM_UP_SEC)
+        say(f"idle for {IDLE_SEC:.0f} s")
+        await meter.start()
+        await asyncio.sleep(IDLE_SEC)
+        await meter.stop()
+        results.idle_cpu, results.idle_lag = meter.cpu, meter.lag
+
+        say(f"boards: {len(fleet)} boards x 1 Hz for {seconds:.0f} s")
+        await meter.start()
+        results.boards = await run_fleet(fleet, seconds)
+        await meter.stop()
+        results.boards_cpu, results.boards_lag = meter.cpu, meter.lag
+        say(f"  p99 {results.boards.p99:.1f} ms, errors {results.boards.errors}")
+
+        say(f"one board back-to-back for {BACK_TO_BACK_SEC:.0f} s")
+        results.single = await back_to_back(fleet[0], BACK_TO_BACK_SEC)
+        say(f"  {results.single.per_second:.0f} replies/s")
+
+    async def _hung_disk(
+        self, api: HomeAssistantApi, meter: Meter, space: Makerspace, fleet: list[Board]
+    ) -> None:
+        results, seconds = self.results, self.args.seconds
+        say(f"boards with the disk hung for {seconds:.0f} s")
+        before = await save_timeouts(api, space.entry_id)
+        locks = await asyncio.to_thread(hold_state_locks, space.storage_dir)
+        try:
+            await meter.start()
+            results.hung = await run_fleet(fleet, seconds)
+            await meter.stop()
+        finally:
+            await asyncio.to_thread(release, locks)
+        results.hung_lag = meter.lag
+        results.hung_locked = len(locks)
+        results.hung_timeouts = await save_timeouts(api, space.entry_id) - before
+        say(
+            f"  p99 {results.hung.p99:.1f} ms, errors {results.hung.errors}, "
+            f"{results.hung_timeouts} save timeouts"
+        )
+
+    async def _printers(self, api: HomeAssistantApi, meter: Meter, space: Makerspace) -> None:
+        results, seconds = self.results, self.args.seconds
+        say(f"printers: {len(space.printer_status_entities)} printing for {seconds:.0f} s")
+        for status in space.printer_status_entities:
+            await api.set_state(status, "printing", {"filename": "bench.gcode"})
+        await asyncio.sleep(WARM_UP_SEC)
+        frames = self.judge.frames
+        await meter.start()
+        await asyncio.sleep(seconds)
+        await meter.stop()
+        results.frames = self.judge.frames - frames
+        results.printers_lag = meter.lag
+        for status in space.printer_status_entities:
+            await api.set_state(status, "idle", {})
+        busy = (meter.cpu - results.idle_cpu) * seconds
+        results.frame_cpu_ms = busy / results.frames * 1000 if results.frames else math.nan
+        say(f"  {results.frames} frames, {results.frame_cpu_ms:.1f} ms CPU per frame")
+
+    async def _recording(self, api: HomeAssistantApi, space: Makerspace) -> None:
+        results = self.results
+        sensors = (await diagnostics(api, space.entry_id))["recording_sensors"]
+        lateness = [sensor["slot_start_lateness_last_day"] for sensor in sensors]
+        results.slots = sum(stats["count"] for stats in lateness)
+        p99s = [stats["p99"] for stats in lateness if stats["p99"] is not None]
+        maxima = [stats["max"] for stats in lateness if stats["max"] is not None]
+        results.slot_p99 = max(p99s, default=None)
+        results.slot_max = max(maxima, default=None)
+        say(f"recording sensors: {results.slots} slots, worst p99 {results.slot_p99} s")
+
+    async def _startup(self, api: HomeAssistantApi, space: Makerspace) -> None:
+        startups = self.results.startups
+        for _ in range(RELOADS):
+            started = time.perf_counter()
+            await api.request("POST", f"{ENTRIES}/{space.entry_id}/reload")
+            startups.append(time.perf_counter() - started)
+            await self._loaded(api, space)
+        say("start-up: " + ", ".join(f"{seconds:.2f} s" for seconds in startups))
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+@contextlib.contextmanager
+def _config_dir(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=False)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="makerspace-bench-") as folder:
+        yield Path(folder) / "config"
+
+
+def main() -> int:
+    """Parse the command line, measure, print and write the figures."""
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boards", type=int, default=100, help="machines and their boards")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
+    parser.add_argument("--printers", type=int, default=20)
+    parser.add_argument("--sensors", type=int, default=20, help="recording sensors")
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=REPO / "docs" / "benchmarks.md",
+        help="where to write the results (default: docs/benchmarks.md); '-' for nowhere",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="build the config in this new folder and keep it afterwards"
+    )
+    args = parser.parse_args()
+    args.machines = args.boards
+    cores = len(os.sched_getaffinity(0))
+    results = Results(
+        machine=f"{_cpu_model()}, {cores} cores",
+        python=platform.python_version(),
+        date=datetime.now(UTC).strftime("%Y-%m-%d"),
+        members=args.members,
+        machines=args.machines,
+        printers=args.printers,
+        sensors=args.sensors,
+        seconds=args.seconds,
+    )
+    try:
+        with _config_dir(args.keep) as config_dir:
+            asyncio.run(Bench(args, config_dir, results).run())
+    except (DemoSetupError, TimeoutError, OSError) as err:
+        print(f"bench: {err}", file=sys.stderr)
+        return 1
+    command = "scripts/bench" + "".join(f" {arg}" for arg in sys.argv[1:])
+    report = markdown(results, command)
+    print()
+    print(report)
+    if str(args.output) != "-":
+        args.output.write_text(report)
+        say(f"wrote {args.output}")
+    return 0 if all(ok for *_, ok in targets(results)) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

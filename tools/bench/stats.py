@@ -1,0 +1,58 @@
+"""Figures of a run: latency percentiles and process CPU time."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import os
+from pathlib import Path
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Return the `fraction` percentile (nearest rank) of `values`, which is not empty."""
+    ordered = sorted(values)
+    rank = max(int(-(-fraction * len(ordered) // 1)), 1)  # ceil, at least the first
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Latencies:
+    """Reply latencies (ms) of a phase, and how many requests failed."""
+
+    count: int
+    errors: int
+    wrong: int  # a 200 reply that decided differently from what the member may do
+    seconds: float
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(
+        cls, samples: Sequence[float], *, errors: int, wrong: int, seconds: float
+    ) -> "Latencies":
+        """Summarize `samples` (seconds) taken over `seconds`."""
+        if not samples:
+            return cls(0, errors, wrong, seconds, *(4 * [float("nan")]))
+        ms = [sample * 1000 for sample in samples]
+        return cls(
+            len(ms),
+            errors,
+            wrong,
+            seconds,
+            percentile(ms, 0.50),
+            percentile(ms, 0.95),
+            percentile(ms, 0.99),
+            max(ms),
+        )
+
+    @property
+    def per_second(self) -> float:
+        """Return the requests answered per second."""
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, all threads) a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # Fields 14 and 15 of proc(5) (utime, stime): 12 and 13 after the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
