@@ -27,10 +27,10 @@ class SlowDisk(AtomicFileWriter):
         for gate in self._gates.values():
             gate.set()
 
-    def wait_until_held(self, file_name: str, count: int = 1) -> bool:
+    def wait_until_held(self, file_name: str, count: int = 1, timeout: float = 10) -> bool:
         """Block until `count` writes of `file_name` are held (run it in the executor)."""
         with self._changed:
-            return self._changed.wait_for(lambda: self.waiting[file_name] >= count, timeout=10)
+            return self._changed.wait_for(lambda: self.waiting[file_name] >= count, timeout=timeout)
 
     def write(self, path: Path, data: bytes) -> None:
         """Wait while the file hangs, then write it for real."""

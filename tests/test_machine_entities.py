@@ -310,3 +310,33 @@ async def test_an_unloaded_machine_ignores_late_posts(
     assert not mill.state.oopsed
     mill.async_recheck()
     assert mill.state.last_checkin is None
+
+
+async def test_a_board_that_keeps_posting_stays_online(
+    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient, freezer: FrozenDateTimeFactory
+) -> None:
+    board = Board(client, "metal-mill")
+    online_changes: list[str] = []
+    online_id = entity_id(hass, hub, "binary_sensor", "metal-mill", "online")
+
+    async def beat(seconds: float) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await board.post()
+        await hass.async_block_till_done()
+        online_changes.append(hass.states.get(online_id).state)
+
+    await beat(0)
+    for _ in range(10):  # every 10 s for 100 s: the 30 s window never runs out
+        await beat(10)
+    assert set(online_changes) == {"on"}
+
+    # Silent: Online goes off once the last post is 30 s old, not before.
+    freezer.tick(timedelta(seconds=25))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(online_id).state == "on"
+    freezer.tick(timedelta(seconds=7))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass.states.get(online_id).state == "off"

@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 import fcntl
+from functools import partial
 import json
 import os
 from pathlib import Path
 import struct
-import threading
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -100,8 +100,10 @@ async def _held(hass: HomeAssistant, disk: SlowDisk, file_name: str, count: int 
     assert await hass.async_add_executor_job(disk.wait_until_held, file_name, count)
 
 
-def _save_threads(name: str) -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == f"{DOMAIN}-save-machine-{name}"]
+async def _writes_in_flight(hass: HomeAssistant, disk: SlowDisk, file_name: str) -> int:
+    """Return how many writes of `file_name` hang, once a second one had time to start."""
+    await hass.async_add_executor_job(partial(disk.wait_until_held, file_name, 2, timeout=0.5))
+    return disk.waiting[file_name]
 
 
 async def _time_passes(hass: HomeAssistant, seconds: float, freezer: Any = None) -> None:
@@ -200,7 +202,7 @@ async def test_single_flight_and_coalescing_during_a_hang(
         await asyncio.sleep(0)
     await _time_passes(hass, 10)  # a 10 s hang
 
-    assert len(_save_threads("laser")) == 1
+    assert await _writes_in_flight(hass, disk, "laser.json") == 1
     assert store.save_timeouts == 1
     assert store.hung
     assert disk.writes["laser.json"] == 0
@@ -265,7 +267,7 @@ async def test_a_reload_during_a_hang_keeps_the_newest_state_and_one_thread(
     store = _store(entry, "laser")
     assert _machine(entry, "laser").state.sessions == 2
     _change(entry, "laser")
-    assert len(_save_threads("laser")) == 1
+    assert await _writes_in_flight(hass, disk, "laser.json") == 1
     gate.set()
     assert await store.async_flush()
     assert _saved(config_dir, entry, "laser")["data"]["sessions"] == 3

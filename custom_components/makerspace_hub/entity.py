@@ -104,6 +104,7 @@ class MakerspaceEntity[S: Observable](Entity):
         """Attach the entity to its device and its source of changes."""
         self.entity_description = description
         self.source = source
+        self._shown: tuple[Any, ...] | None = None  # what the last write showed
         self._attr_unique_id = f"{entry.entry_id}_{subentry_id or 'hub'}_{description.key}"
         self._attr_device_info = (
             subentry_device_info(entry.subentries[subentry_id])
@@ -114,7 +115,19 @@ class MakerspaceEntity[S: Observable](Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the source's changes."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.source.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.source.async_add_listener(self._async_source_changed))
+
+    @callback
+    def _async_source_changed(self) -> None:
+        """Write the state when the source changed something this entity shows.
+
+        A hundred boards post every second or so and most posts change nothing an
+        entity shows: skipping those writes keeps the event loop and the recorder free.
+        """
+        shown = (self.available, self.state, self.state_attributes, self.extra_state_attributes)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,6 +57,7 @@ class Machine(EventSource[AccessEvent]):
         self.state = MachineState()
         self._online_check: CALLBACK_TYPE | None = None
         self._usage_tick: CALLBACK_TYPE | None = None
+        self._usage_hours = 0.0
         self._saved: dict[str, Any] = {}
         self._saved_at = 0.0
         self._running = True
@@ -73,6 +74,7 @@ class Machine(EventSource[AccessEvent]):
         # Members may have changed while Home Assistant was down, and the settings
         # with a reconfigure (e.g. always_enabled switched off): judge again.
         self.async_recheck()
+        self._refresh_usage()
         if (last := self.state.last_checkin) is not None:
             self._expect_quiet(last + ONLINE_WINDOW.total_seconds() - time.time())
 
@@ -105,6 +107,11 @@ class Machine(EventSource[AccessEvent]):
         return last is not None and time.time() - last <= ONLINE_WINDOW.total_seconds()
 
     @property
+    def usage_hours(self) -> float:
+        """Return the hours the relay was on, as of the last session change or minute."""
+        return self._usage_hours
+
+    @property
     def last_checkin(self) -> datetime | None:
         """Return when the board last posted."""
         last = self.state.last_checkin
@@ -133,12 +140,17 @@ class Machine(EventSource[AccessEvent]):
         if self._running:
             events = self.state.apply_update(update, self.settings, self._roster(), time.time())
             self._commit(events)
-            self._expect_quiet(ONLINE_WINDOW.total_seconds())
+            if self._online_check is None:  # else the armed check looks at this post
+                self._expect_quiet(ONLINE_WINDOW.total_seconds())
         return self.reply
 
     @callback
     def _expect_quiet(self, seconds: float) -> None:
-        """Re-evaluate Online once the board has been silent for the window."""
+        """Re-evaluate Online once the board may have been silent for the window.
+
+        One timer per window, not one per post: re-arming on every heartbeat would
+        leave garbage for Home Assistant's whole process to collect.
+        """
         if self._online_check is not None:
             self._online_check()
         self._online_check = async_call_later(
@@ -148,6 +160,10 @@ class Machine(EventSource[AccessEvent]):
     @callback
     def _went_quiet(self, _now: Any) -> None:
         self._online_check = None
+        last = self.state.last_checkin
+        if last is not None and (left := last + ONLINE_WINDOW.total_seconds() - time.time()) > 0:
+            self._expect_quiet(left)  # it posted since: look again when that post is old
+            return
         self._notify()
 
     @callback
@@ -210,6 +226,9 @@ class Machine(EventSource[AccessEvent]):
     @callback
     def _commit(self, events: list[AccessEvent]) -> None:
         self._save()
+        if events or self.state.relay_on_since is None:
+            # Running hours move with the minute tick, not with every heartbeat.
+            self._refresh_usage()
         for event in events:
             LOGGER.debug(
                 "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""
@@ -228,7 +247,11 @@ class Machine(EventSource[AccessEvent]):
 
     @callback
     def _tick(self, _now: Any) -> None:
+        self._refresh_usage()
         self._notify()
+
+    def _refresh_usage(self) -> None:
+        self._usage_hours = round(self.state.usage_hours(time.time()), 3)
 
     @callback
     def _alert(self, event: AccessEvent) -> None:

@@ -11,7 +11,6 @@ its state save timeouts.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-import time
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -218,7 +217,7 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         native_unit_of_measurement=UnitOfTime.HOURS,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=1,
-        value_fn=lambda machine: round(machine.state.usage_hours(time.time()), 3),
+        value_fn=lambda machine: machine.usage_hours,
     ),
     MakerspaceSensorDescription(
         key="sessions",

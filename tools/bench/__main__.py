@@ -1,7 +1,7 @@
 """Measure makerspace_hub in a real Home Assistant process: `python -m tools.bench`.
 
-Phases, one after the other, on one generated makerspace: warm-up, idle, boards,
-one board back-to-back, boards with the disk hung, printers, then the recording
+Phases, one after the other, on one generated makerspace: warm-up, boards, one
+board back-to-back, boards with the disk hung, idle, printers, then the recording
 sensors' lateness (they ran all along) and the hub's start-up. Prints the figures
 and writes them to `docs/benchmarks.md` (see `--output`).
 """
@@ -18,6 +18,7 @@ import platform
 import random
 import sys
 import tempfile
+import textwrap
 import time
 from typing import Any
 
@@ -45,8 +46,10 @@ from .report import Results, markdown, targets
 from .stats import cpu_seconds
 
 REPO = Path(__file__).parent.parent.parent
-WARM_UP_SEC = 10.0
+WARM_UP_SEC = 30.0  # past the garbage collection that follows setting everything up
+PRINT_WARM_UP_SEC = 10.0
 IDLE_SEC = 15.0
+SETTLE_SEC = 10.0
 BACK_TO_BACK_SEC = 10.0
 RELOADS = 3
 
@@ -94,6 +97,9 @@ class Meter:
         """End the phase: `cpu` is the share of one core used, `lag` the loop lag."""
         self.cpu = (cpu_seconds(self.pid) - self._cpu) / (time.monotonic() - self._wall)
         self.lag = await self.api.request("GET", "/api/bench_probe")
+        for stall in self.lag.pop("stalls", []):
+            stack = textwrap.indent(stall["stack"], "      ")
+            say(f"  the event loop stalled {stall['ms']:.0f} ms in all, here:\n{stack}")
 
 
 def hold_state_locks(storage_dir: Path) -> list[FileLock]:
@@ -187,11 +193,6 @@ class Bench:
         results, seconds = self.results, self.args.seconds
         say(f"warm-up: {len(fleet)} boards for {WARM_UP_SEC:.0f} s")
         await run_fleet(fleet, WARM_UP_SEC)
-        say(f"idle for {IDLE_SEC:.0f} s")
-        await meter.start()
-        await asyncio.sleep(IDLE_SEC)
-        await meter.stop()
-        results.idle_cpu, results.idle_lag = meter.cpu, meter.lag
 
         say(f"boards: {len(fleet)} boards x 1 Hz for {seconds:.0f} s")
         await meter.start()
@@ -199,6 +200,9 @@ class Bench:
         await meter.stop()
         results.boards_cpu, results.boards_lag = meter.cpu, meter.lag
         say(f"  p99 {results.boards.p99:.1f} ms, errors {results.boards.errors}")
+        if os.environ.get("BENCH_HEAP"):  # what fills Home Assistant's heap
+            heap = (await meter.api.request("GET", "/api/bench_probe?heap=1"))["heap"]
+            say(f"  {heap['objects']:,} objects: {heap['kinds']}")
 
         say(f"one board back-to-back for {BACK_TO_BACK_SEC:.0f} s")
         results.single = await back_to_back(fleet[0], BACK_TO_BACK_SEC)
@@ -227,10 +231,16 @@ class Bench:
 
     async def _printers(self, api: HomeAssistantApi, meter: Meter, space: Makerspace) -> None:
         results, seconds = self.results, self.args.seconds
+        await asyncio.sleep(SETTLE_SEC)  # saves held back by the hung disk finish
+        say(f"idle for {IDLE_SEC:.0f} s")
+        await meter.start()
+        await asyncio.sleep(IDLE_SEC)
+        await meter.stop()
+        results.idle_cpu, results.idle_lag = meter.cpu, meter.lag
         say(f"printers: {len(space.printer_status_entities)} printing for {seconds:.0f} s")
         for status in space.printer_status_entities:
             await api.set_state(status, "printing", {"filename": "bench.gcode"})
-        await asyncio.sleep(WARM_UP_SEC)
+        await asyncio.sleep(PRINT_WARM_UP_SEC)  # every printer has scored its first frames
         frames = self.judge.frames
         await meter.start()
         await asyncio.sleep(seconds)

@@ -89,18 +89,22 @@ class Board:
         self.uptime = dice.uniform(1_000, 100_000)
         self.card = ""
         self.relay_expected = False
+        self.signal = dice.randint(-75, -45)  # dBm, as ESPHome reports it
+        self.temperature = dice.uniform(45, 60)
 
     def body(self) -> dict[str, Any]:
         """Return the state the board posts."""
-        signal = self.dice.uniform(-75, -45)
+        if self.dice.random() < 0.2:  # the signal wanders a little now and then
+            self.signal = min(max(self.signal + self.dice.choice((-2, -1, 1, 2)), -90), -30)
+        self.temperature += self.dice.uniform(-0.2, 0.2)
         return {
             "machine_name": self.plan.name,
             "oops": False,
             "rfid_value": self.card,
             "uptime": round(self.uptime, 2),
-            "wifi_signal_db": round(signal, 1),
-            "wifi_signal_percent": round(min(max(2 * (signal + 100), 0), 100), 1),
-            "internal_temperature_c": round(self.dice.uniform(45, 60), 2),
+            "wifi_signal_db": self.signal,
+            "wifi_signal_percent": min(max(2 * (self.signal + 100), 0), 100),
+            "internal_temperature_c": round(self.temperature, 2),
             "second_relay_state": False,
         }
 

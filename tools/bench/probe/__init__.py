@@ -2,10 +2,19 @@
 
 `scripts/bench` copies this integration into the config of the Home Assistant it
 starts. A callback due every 20 ms records how late it ran; `GET /api/bench_probe`
-returns the lag figures since the previous call (and starts over).
+returns the lag figures since the previous call (and starts over). When the loop
+stalls for more than 100 ms, a watchdog thread samples the loop thread's stack
+every 10 ms, so the figures also say where it stalled; and the longest pause of
+Python's garbage collector, which stops every thread, is reported too.
 """
 
 import asyncio
+from collections import Counter
+import gc
+import sys
+import threading
+import time
+import traceback
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +25,9 @@ from homeassistant.helpers.typing import ConfigType
 
 DOMAIN = "bench_probe"
 PERIOD_SEC = 0.02
+STALL_SEC = 0.1
+SAMPLE_SEC = 0.01
+STACK_DEPTH = 14
 
 
 class LoopProbe:
@@ -27,35 +39,81 @@ class LoopProbe:
         self.lags: list[float] = []
         self._due = 0.0
         self._handle: asyncio.TimerHandle | None = None
+        self._last_tick = time.monotonic()  # the loop's clock
+        self._loop_thread = threading.get_ident()
+        self._stopped = threading.Event()
+        self.stalls: Counter[str] = Counter()  # stack -> samples (10 ms each)
+        self.gc_max = 0.0
+        self._gc_started = 0.0
 
     def start(self) -> None:
-        """Start ticking."""
+        """Start ticking, and watching from another thread."""
         self._schedule(self.loop.time() + PERIOD_SEC)
+        threading.Thread(target=self._watch, name="bench_probe", daemon=True).start()
+        gc.callbacks.append(self._gc)
 
     def stop(self, *_: Any) -> None:
-        """Stop ticking."""
+        """Stop ticking and watching."""
+        self._stopped.set()
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
         if self._handle is not None:
             self._handle.cancel()
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_max = max(self.gc_max, time.perf_counter() - self._gc_started)
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(SAMPLE_SEC):
+            if time.monotonic() - self._last_tick < STALL_SEC:
+                continue
+            frame = sys._current_frames().get(self._loop_thread)  # noqa: SLF001 - the only way
+            if frame is not None:
+                stack = traceback.extract_stack(frame)[-STACK_DEPTH:]
+                self.stalls["\n".join(f"{f.filename}:{f.lineno} {f.name}" for f in stack)] += 1
 
     def _schedule(self, due: float) -> None:
         self._due = due
         self._handle = self.loop.call_at(due, self._tick)
 
     def _tick(self) -> None:
-        now = self.loop.time()
+        now = self._last_tick = self.loop.time()
         self.lags.append(max(now - self._due, 0.0))
         self._schedule(now + PERIOD_SEC)
 
     def take(self) -> dict[str, Any]:
         """Return the lags (ms) since the last call: count, p50, p99, max."""
         lags, self.lags = sorted(self.lags), []
+        stalls, self.stalls = self.stalls, Counter()
+        gc_max_ms, self.gc_max = round(self.gc_max * 1000, 2), 0.0
+        where = [
+            {"ms": samples * SAMPLE_SEC * 1000, "stack": stack}
+            for stack, samples in stalls.most_common(5)
+        ]
         if not lags:
-            return {"count": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
+            return {
+                "count": 0,
+                "p50_ms": None,
+                "p99_ms": None,
+                "max_ms": None,
+                "stalls": where,
+                "gc_max_ms": gc_max_ms,
+            }
 
         def at(fraction: float) -> float:
             return round(lags[min(int(fraction * len(lags)), len(lags) - 1)] * 1000, 2)
 
-        return {"count": len(lags), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
+        return {
+            "count": len(lags),
+            "p50_ms": at(0.5),
+            "p99_ms": at(0.99),
+            "max_ms": at(1.0),
+            "stalls": where,
+            "gc_max_ms": gc_max_ms,
+        }
 
 
 class LoopLagView(HomeAssistantView):
@@ -69,8 +127,13 @@ class LoopLagView(HomeAssistantView):
         self.probe = probe
 
     async def get(self, request: web.Request) -> web.Response:
-        """Return the figures since the last call."""
-        return self.json(self.probe.take())
+        """Return the figures since the last call (`?heap=1`: and what fills the heap)."""
+        figures = self.probe.take()
+        if request.query.get("heap"):
+            objects = gc.get_objects()
+            kinds = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
+            figures["heap"] = {"objects": len(objects), "kinds": kinds.most_common(25)}
+        return self.json(figures)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
