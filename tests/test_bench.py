@@ -74,6 +74,13 @@ def test_a_missed_target_is_reported() -> None:
         "Board reply p99, 100 boards x 1 Hz"
     ]
     assert "**missed**" in markdown(results, "scripts/bench")
+    assert "Reading the misses" not in markdown(results, "scripts/bench")
+    # A loop lag that a garbage collection pause explains is said to be one.
+    results.boards_lag = {"p50_ms": 1.0, "p99_ms": 9.0, "max_ms": 450.0, "gc_max_ms": 460.0}
+    results.hung_lag = {"p50_ms": 1.0, "p99_ms": 9.0, "max_ms": 120.0, "gc_max_ms": 5.0}
+    note = markdown(results, "scripts/bench").split("Reading the misses")[1].split("\n")[0]
+    assert "boards (450.0 ms worst lag, 460.0 ms GC pause)" in note
+    assert "disk hung" not in note  # 120 ms of lag that no collection explains
 
 
 def test_cpu_seconds_count_this_process() -> None:

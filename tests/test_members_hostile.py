@@ -41,14 +41,24 @@ _MTIMES = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Generator[None]:
-    """Fail a test that logs a traceback, or an error from anyone but the hub."""
+    """Fail a test that logs a traceback, or an error from anyone but the hub.
+
+    Not counted: aiohttp's access log, which on Python 3.14 cannot read the local
+    time zone under a frozen clock (its own "Error in logging", whoever posts).
+    """
     yield
     bad = [
         f"{record.name}: {record.getMessage()}"
         for record in caplog.get_records("call")
-        if record.exc_info
-        or "Traceback" in record.getMessage()
-        or (record.levelno >= logging.ERROR and record.name != "custom_components.makerspace_hub")
+        if record.name != "aiohttp.access"
+        and (
+            record.exc_info
+            or "Traceback" in record.getMessage()
+            or (
+                record.levelno >= logging.ERROR
+                and record.name != "custom_components.makerspace_hub"
+            )
+        )
     ]
     assert not bad, bad
 

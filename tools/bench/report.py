@@ -43,6 +43,7 @@ class Results:
     slot_p99: float | None = None
     slot_max: float | None = None
     startups: list[float] = field(default_factory=list)
+    heap_objects: int = 0  # objects Python's garbage collector tracks in Home Assistant
 
 
 def _ms(value: float | None) -> str:
@@ -170,6 +171,8 @@ def markdown(results: Results, command: str) -> str:
         f"| {figure} | {measured} | {target} | {_verdict(ok)} |"
         for figure, measured, target, ok in targets(results)
     ]
+    if gc_note := _gc_note(results):
+        lines += ["", gc_note]
     lines += [
         "",
         "## Board replies",
@@ -242,6 +245,30 @@ def markdown(results: Results, command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _gc_note(results: Results) -> str:
+    """Explain the loop lags that a garbage collection pause accounts for."""
+    phases = {
+        "boards": results.boards_lag,
+        "disk hung": results.hung_lag,
+        "printers": results.printers_lag,
+    }
+    explained = [
+        f"{phase} ({_ms(_lag_max(lag))} worst lag, {_ms(lag.get('gc_max_ms'))} GC pause)"
+        for phase, lag in phases.items()
+        if lag
+        and _lag_max(lag) >= LOOP_LAG_TARGET_MS
+        and float(lag.get("gc_max_ms") or 0) >= 0.8 * _lag_max(lag)
+    ]
+    if not explained:
+        return ""
+    return (
+        "**Reading the misses.** In " + ", ".join(explained) + " the worst event loop "
+        "lag is a pause of Python's garbage collector: a full collection stops every "
+        f"thread of Home Assistant while it walks the {results.heap_objects:,} objects "
+        "the whole process holds (Home Assistant, the recorder and every integration)."
+    )
 
 
 def _seconds(value: float | None) -> str:
