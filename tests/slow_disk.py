@@ -1,7 +1,11 @@
-"""A disk whose writes can hang: the real atomic writer, held on a threading.Event."""
+"""A disk whose writes can hang (the real atomic writer, held on a threading.Event),
+and a folder even root cannot write to."""
 
 from collections import Counter
+import fcntl
+import os
 from pathlib import Path
+import struct
 import threading
 
 from custom_components.makerspace_hub.persistence import AtomicFileWriter
@@ -43,3 +47,19 @@ class SlowDisk(AtomicFileWriter):
                 self.waiting[path.name] -= 1
         super().write(path, data)
         self.writes[path.name] += 1
+
+
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_IMMUTABLE_FL = 0x10
+
+
+def set_immutable(path: Path, immutable: bool) -> None:
+    """Set or clear the immutable attribute (`chattr +i`), which binds root too."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        flags = struct.unpack("i", fcntl.ioctl(handle, FS_IOC_GETFLAGS, struct.pack("i", 0)))[0]
+        flags = flags | FS_IMMUTABLE_FL if immutable else flags & ~FS_IMMUTABLE_FL
+        fcntl.ioctl(handle, FS_IOC_SETFLAGS, struct.pack("i", flags))
+    finally:
+        os.close(handle)

@@ -12,12 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-import fcntl
 import json
 import logging
-import os
 from pathlib import Path
-import struct
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -51,6 +48,7 @@ from .makerspace import (
     write_members,
 )
 from .printers import PrinterCamera, async_setup_printer_world
+from .slow_disk import set_immutable
 
 TOKEN = "obico-token-for-fault-tests"
 STATUS = "sensor.prusa_status"
@@ -418,21 +416,6 @@ async def test_a_notify_fault_keeps_the_alert_and_recovers(
 
 # --- the state folder -----------------------------------------------------------------
 
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_IMMUTABLE_FL = 0x10
-
-
-def _set_immutable(path: Path, immutable: bool) -> None:
-    """Set or clear the immutable attribute (`chattr +i`), which binds root too."""
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        flags = struct.unpack("i", fcntl.ioctl(handle, FS_IOC_GETFLAGS, struct.pack("i", 0)))[0]
-        flags = flags | FS_IMMUTABLE_FL if immutable else flags & ~FS_IMMUTABLE_FL
-        fcntl.ioctl(handle, FS_IOC_SETFLAGS, struct.pack("i", flags))
-    finally:
-        os.close(handle)
-
 
 def _refuses_new_files(folders: list[Path]) -> bool:
     for folder in folders:
@@ -470,11 +453,11 @@ def make_unwritable(folder: Path) -> Callable[[], None]:
 
     def thaw() -> None:
         for path in frozen:
-            _set_immutable(path, False)
+            set_immutable(path, False)
 
     try:
         for path in folders:
-            _set_immutable(path, True)
+            set_immutable(path, True)
             frozen.append(path)
     except OSError:
         pass

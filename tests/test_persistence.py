@@ -6,12 +6,10 @@ A hung disk is the real atomic writer held on a threading.Event (tests/slow_disk
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
-import fcntl
 from functools import partial
 import json
 import os
 from pathlib import Path
-import struct
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -40,7 +38,7 @@ from custom_components.makerspace_hub.state_store import OwnerStore
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
 
 from .conftest import make_hub_entry, make_subentry, setup_hub, subentry_by_title
-from .slow_disk import SlowDisk
+from .slow_disk import SlowDisk, set_immutable
 
 MACHINES = ("laser", "mill", "lathe", "saw", "drill")
 
@@ -480,22 +478,6 @@ async def test_a_newer_file_is_set_aside_not_overwritten(
     )
 
 
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_IMMUTABLE_FL = 0x10
-
-
-def _set_immutable(path: Path, immutable: bool) -> None:
-    """Set the immutable attribute (`chattr +i`), which binds root too."""
-    handle = os.open(path, os.O_RDONLY)
-    try:
-        flags = struct.unpack("i", fcntl.ioctl(handle, FS_IOC_GETFLAGS, struct.pack("i", 0)))[0]
-        flags = flags | FS_IMMUTABLE_FL if immutable else flags & ~FS_IMMUTABLE_FL
-        fcntl.ioctl(handle, FS_IOC_SETFLAGS, struct.pack("i", flags))
-    finally:
-        os.close(handle)
-
-
 def _make_read_only(path: Path) -> Callable[[], None]:
     """Make a folder read-only, even for root; return the undo."""
     path.chmod(0o555)
@@ -505,8 +487,8 @@ def _make_read_only(path: Path) -> Callable[[], None]:
     except PermissionError:
         return lambda: path.chmod(0o755)
     probe.unlink()
-    _set_immutable(path, True)
-    return lambda: _set_immutable(path, False)
+    set_immutable(path, True)
+    return lambda: set_immutable(path, False)
 
 
 async def test_a_read_only_folder_keeps_state_in_memory_and_recovers(
