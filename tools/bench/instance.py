@@ -28,7 +28,7 @@ from tools.demo.homeassistant_api import (
     DemoSetupError,
     HomeAssistantApi,
 )
-from tools.demo.provision import ONBOARDING_EXTRAS
+from tools.demo.provision import ONBOARDING_EXTRAS, hub_options
 from tools.demo.shop import draw
 
 HERE = Path(__file__).parent
@@ -214,7 +214,7 @@ async def provision(
     await api.flow(FLOWS, {"handler": "local_file"}, camera)
     hub = await api.flow(FLOWS, {"handler": "makerspace_hub"}, {"name": "Bench Makerspace"})
     entry_id: str = hub["result"]["entry_id"]
-    await api.flow(OPTIONS_FLOWS, {"handler": entry_id}, _options(api.base_url, ml_api_url))
+    await api.flow(OPTIONS_FLOWS, {"handler": entry_id}, hub_options(api.base_url, ml_api_url))
     names = machine_names(machines)
     machines_json = {
         name: {"authorizations_or": [machine_authorization(name)], "alias": name.title()}
@@ -305,20 +305,6 @@ async def diagnostics(api: HomeAssistantApi, entry_id: str) -> dict[str, Any]:
     answer = await api.request("GET", f"/api/diagnostics/config_entry/{entry_id}")
     data: dict[str, Any] = answer["data"]
     return data
-
-
-def _options(base_url: str, ml_api_url: str) -> dict[str, Any]:
-    return {
-        "users_file": "makerspace_hub/users.json",
-        "expiry_grace_days": 7,
-        "notify_services": [],
-        "ml_api_url": ml_api_url,
-        "snapshot_base_url": base_url,
-        "print_warning_alerts": False,
-        "recordings_dir": "media/makerspace_hub",
-        "oops_alerts": True,
-        "webhooks_allow_internet": False,
-    }
 
 
 def _printer(number: int, status: str) -> dict[str, Any]:

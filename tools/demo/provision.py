@@ -122,7 +122,7 @@ async def async_provision(
     )
     hub = await api.flow(FLOWS, {"handler": "makerspace_hub"}, {"name": HUB_NAME})
     entry_id = hub["result"]["entry_id"]
-    await api.flow(OPTIONS_FLOWS, {"handler": entry_id}, _options(api.base_url, ml_api_url))
+    await api.flow(OPTIONS_FLOWS, {"handler": entry_id}, hub_options(api.base_url, ml_api_url))
     laser = await api.flow(
         SUBENTRY_FLOWS,
         {"handler": [entry_id, "machine"]},
@@ -156,7 +156,8 @@ async def async_provision(
     return setup
 
 
-def _options(base_url: str, ml_api_url: str) -> dict[str, Any]:
+def hub_options(base_url: str, ml_api_url: str) -> dict[str, Any]:
+    """Return the hub's options answered in its options flow (no notify services)."""
     return {
         "users_file": "makerspace_hub/users.json",
         "expiry_grace_days": 7,

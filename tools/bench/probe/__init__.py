@@ -93,17 +93,10 @@ class LoopProbe:
             {"ms": samples * SAMPLE_SEC * 1000, "stack": stack}
             for stack, samples in stalls.most_common(5)
         ]
-        if not lags:
-            return {
-                "count": 0,
-                "p50_ms": None,
-                "p99_ms": None,
-                "max_ms": None,
-                "stalls": where,
-                "gc_max_ms": gc_max_ms,
-            }
 
-        def at(fraction: float) -> float:
+        def at(fraction: float) -> float | None:
+            if not lags:
+                return None
             return round(lags[min(int(fraction * len(lags)), len(lags) - 1)] * 1000, 2)
 
         return {
