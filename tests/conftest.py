@@ -8,12 +8,15 @@ from types import MappingProxyType
 from typing import Any
 from unittest.mock import patch
 
+from aiohttp.test_utils import TestClient
 from homeassistant import config_entries, data_entry_flow
 from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
 from custom_components.makerspace_hub.settings import HubSettings
@@ -168,6 +171,21 @@ async def setup_hub(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEn
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
+    """The test makerspace of tests/makerspace.py, set up with its members file."""
+    from .makerspace import makerspace_entry, members, write_members  # it builds on this module
+
+    write_members(config_dir, members(dt_util.now().date()))
+    return await setup_hub(hass, makerspace_entry())
+
+
+@pytest.fixture
+async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
+    """An HTTP client without login, like a board."""
+    return await hass_client_no_auth()
 
 
 def subentry_by_title(entry: config_entries.ConfigEntry, title: str) -> ConfigSubentry:

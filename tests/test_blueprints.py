@@ -25,7 +25,6 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
 
@@ -71,13 +70,6 @@ def notifications(hass: HomeAssistant) -> list[ServiceCall]:
 
 
 @pytest.fixture
-async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
-    """The test makerspace of tests/makerspace.py."""
-    write_members(config_dir, members(dt_util.now().date()))
-    return await setup_hub(hass, makerspace_entry())
-
-
-@pytest.fixture
 async def dust_hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
     """The test makerspace and a smart plug for its dust collector, `switch.dust_power`.
 
@@ -89,12 +81,6 @@ async def dust_hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
     )
     write_members(config_dir, members(dt_util.now().date()))
     return await setup_hub(hass, makerspace_entry())
-
-
-@pytest.fixture
-async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
-    """The boards' HTTP client."""
-    return await hass_client_no_auth()
 
 
 def install_blueprints(config_dir: Path) -> Path:

@@ -18,19 +18,16 @@ from dataclasses import dataclass
 import json
 import logging
 import math
-from pathlib import Path
 import re
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from .conftest import HUB_WEBHOOK_ID, setup_hub
+from .conftest import HUB_WEBHOOK_ID
 from .makerspace import (
     ADA,
     BOTH,
@@ -40,10 +37,7 @@ from .makerspace import (
     RITA,
     UNKNOWN,
     machine_of,
-    makerspace_entry,
-    members,
     webhook_of,
-    write_members,
 )
 
 LIMIT = 16 * 1024  # bytes; the spec's body limit
@@ -441,19 +435,6 @@ def assert_quiet(caplog: pytest.LogCaptureFixture) -> None:
 
 
 # --- the tests ----------------------------------------------------------------------
-
-
-@pytest.fixture
-async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
-    """The test makerspace."""
-    write_members(config_dir, members(dt_util.now().date()))
-    return await setup_hub(hass, makerspace_entry())
-
-
-@pytest.fixture
-async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
-    """An HTTP client without login, like a board."""
-    return await hass_client_no_auth()
 
 
 @pytest.fixture(params=["hub", "machine"])

@@ -1,7 +1,6 @@
 """Entities of a machine and of the hub, driven by real board posts and real actions."""
 
 from datetime import timedelta
-from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
@@ -9,35 +8,20 @@ from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import DOMAIN
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
 
-from .conftest import setup_hub, subentry_by_title
-from .makerspace import ADA, Board, machine_of, makerspace_entry, members, write_members
+from .conftest import subentry_by_title
+from .makerspace import ADA, Board, machine_of
 from .slow_disk import SlowDisk
-
-
-@pytest.fixture
-async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
-    """The test makerspace."""
-    write_members(config_dir, members(dt_util.now().date()))
-    return await setup_hub(hass, makerspace_entry())
-
-
-@pytest.fixture
-async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
-    """A board's HTTP client."""
-    return await hass_client_no_auth()
 
 
 def entity_id(

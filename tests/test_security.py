@@ -159,12 +159,6 @@ async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
     )
 
 
-@pytest.fixture
-async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
-    """An HTTP client without login, like a board."""
-    return await hass_client_no_auth()
-
-
 def snapshot(hass: HomeAssistant) -> dict[str, Any]:
     """Return every entity's state and attributes."""
     return {s.entity_id: (s.state, dict(s.attributes)) for s in hass.states.async_all()}

@@ -21,19 +21,6 @@ from .makerspace import ADA, Board, machine_of, makerspace_entry, members, webho
 from .slow_disk import SlowDisk
 
 
-@pytest.fixture
-async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
-    """The test makerspace."""
-    write_members(config_dir, members(dt_util.now().date()))
-    return await setup_hub(hass, makerspace_entry())
-
-
-@pytest.fixture
-async def client(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
-    """An HTTP client without login, like a board."""
-    return await hass_client_no_auth()
-
-
 async def test_machine_webhook_needs_no_machine_name(
     hub: MockConfigEntry, client: TestClient
 ) -> None:
