@@ -198,11 +198,11 @@ class Bench:
         results.boards = await run_fleet(fleet, seconds)
         await meter.stop()
         results.boards_cpu, results.boards_lag = meter.cpu, meter.lag
-        say(f"  p99 {results.boards.p99:.1f} ms, errors {results.boards.errors}")
+        say(f"  {results.boards.outcome}")
 
         say(f"one board back-to-back for {BACK_TO_BACK_SEC:.0f} s")
         results.single = await back_to_back(fleet[0], BACK_TO_BACK_SEC)
-        say(f"  {results.single.per_second:.0f} replies/s")
+        say(f"  {results.single.per_second:.0f} replies/s, {results.single.outcome}")
 
     async def _hung_disk(
         self, api: HomeAssistantApi, meter: Meter, space: Makerspace, fleet: list[Board]
@@ -220,10 +220,7 @@ class Bench:
         results.hung_lag = meter.lag
         results.hung_locked = len(locks)
         results.hung_timeouts = await save_timeouts(api, space.entry_id) - before
-        say(
-            f"  p99 {results.hung.p99:.1f} ms, errors {results.hung.errors}, "
-            f"{results.hung_timeouts} save timeouts"
-        )
+        say(f"  {results.hung.outcome}, {results.hung_timeouts} save timeouts")
 
     async def _printers(self, api: HomeAssistantApi, meter: Meter, space: Makerspace) -> None:
         results, seconds = self.results, self.args.seconds

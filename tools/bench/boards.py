@@ -39,7 +39,6 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     wrong: int = 0
-    cards: int = 0
     first_error: str | None = None
 
     def error(self, what: str) -> None:
@@ -49,7 +48,13 @@ class Tally:
 
     def summary(self, seconds: float) -> Latencies:
         """Return the figures over `seconds`."""
-        return Latencies.of(self.latencies, errors=self.errors, wrong=self.wrong, seconds=seconds)
+        return Latencies.of(
+            self.latencies,
+            errors=self.errors,
+            wrong=self.wrong,
+            seconds=seconds,
+            first_error=self.first_error,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,6 @@ class Board:
                     return
                 if loop.time() >= change:
                     self.next_card()
-                    tally.cards += 1
                     change += self.dice.uniform(5, 30) if self.card else self.dice.uniform(3, 20)
                 else:
                     beat += HEARTBEAT_SEC

@@ -167,10 +167,6 @@ class HomeAssistantProcess:
         )
         log.close()
 
-    def running(self) -> bool:
-        """Return whether the process is still alive."""
-        return self._process is not None and self._process.poll() is None
-
     def stop(self) -> None:
         """Stop Home Assistant, killing it if it does not stop in time (blocking)."""
         if self._process is None or self._process.poll() is not None:

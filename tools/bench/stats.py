@@ -25,14 +25,22 @@ class Latencies:
     p95: float
     p99: float
     max: float
+    first_error: str | None = None  # what went wrong first, to say why errors > 0
 
     @classmethod
     def of(
-        cls, samples: Sequence[float], *, errors: int, wrong: int, seconds: float
+        cls,
+        samples: Sequence[float],
+        *,
+        errors: int,
+        wrong: int,
+        seconds: float,
+        first_error: str | None = None,
     ) -> "Latencies":
         """Summarize `samples` (seconds) taken over `seconds`."""
         if not samples:
-            return cls(0, errors, wrong, seconds, *(4 * [float("nan")]))
+            nan = float("nan")
+            return cls(0, errors, wrong, seconds, nan, nan, nan, nan, first_error)
         ms = [sample * 1000 for sample in samples]
         return cls(
             len(ms),
@@ -43,7 +51,16 @@ class Latencies:
             percentile(ms, 0.95),
             percentile(ms, 0.99),
             max(ms),
+            first_error,
         )
+
+    @property
+    def outcome(self) -> str:
+        """Return the p99 and the errors, as the benchmark prints them."""
+        errors = f"errors {self.errors}"
+        if self.first_error:
+            errors += f" (first: {self.first_error})"
+        return f"p99 {self.p99:.1f} ms, {errors}, wrong {self.wrong}"
 
     @property
     def per_second(self) -> float:
