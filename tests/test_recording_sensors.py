@@ -21,6 +21,7 @@ from custom_components.makerspace_hub.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.makerspace_hub.recording_sensor import RecordingSensor
+from custom_components.makerspace_hub.slot_lateness import LATENESS_MAX_SAMPLES, SlotLateness
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
 
 from .conftest import find_device, make_hub_entry, make_subentry, setup_hub, subentry_by_title
@@ -342,6 +343,42 @@ async def test_recordings_today_resets_at_midnight_and_lateness_is_measured(
     assert bees.state("sensor", "hive", "recordings_today").state == "0"
     await bees.until("2026-06-02 08:11:00", step=timedelta(minutes=1))
     assert bees.sensor("hive").lateness_stats()["count"] == 3  # only the last day's
+
+
+async def test_lateness_history_stays_bounded_without_diagnostics(
+    hass: HomeAssistant, make_bees: MakeBees
+) -> None:
+    hass.states.async_set("sensor.t", "1")
+    bees = await make_bees(
+        sensor_subentry("hive", "samples", entities=["sensor.t"], capture_window_end="10:00:00"),
+    )
+    sensor = bees.sensor("hive")
+    for day in ("2026-06-01", "2026-06-02", "2026-06-03"):
+        await bees.until(f"{day} 10:01:00", step=timedelta(minutes=5))  # 25 slots a day
+        await bees.until(f"{day} 23:59:00", step=timedelta(hours=1))
+    await bees.until("2026-06-04 08:06:00", step=timedelta(minutes=5))
+    # Nobody asked for the stats: of the 77 slots so far the history itself kept
+    # only those of the last 24 h, 08:05-10:00 yesterday (24) and 08:00, 08:05 today.
+    assert len(sensor.lateness) == 24 + 2
+    assert sensor.lateness_stats()["count"] == 24 + 2
+
+
+def test_lateness_history_keeps_at_most_its_cap() -> None:
+    history = SlotLateness()
+    start = 1_780_000_000.0
+    for second in range(3 * LATENESS_MAX_SAMPLES):  # 1-s slots: all within a day
+        history.add(start + second, 0.25)
+    assert len(history) == LATENESS_MAX_SAMPLES
+    # A clock set back a day: pruning by age keeps the "future" samples, the cap
+    # still bounds them.
+    for second in range(3 * LATENESS_MAX_SAMPLES):
+        history.add(start - 86_400 + second, 0.5)
+    assert len(history) == LATENESS_MAX_SAMPLES
+    assert history.stats(start - 86_400 + 3 * LATENESS_MAX_SAMPLES) == {
+        "count": LATENESS_MAX_SAMPLES,
+        "max": 0.5,
+        "p99": 0.5,
+    }
 
 
 async def test_an_action_still_running_at_the_next_slot_fails_that_slot(

@@ -7,7 +7,6 @@ cancelled at once; a recording already running finishes and is kept. Past slots
 are never caught up. File I/O runs in the executor.
 """
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import math
@@ -32,12 +31,11 @@ from .const import DOMAIN, KIND_ACTION, KIND_CAMERA, KIND_SAMPLES, LOGGER
 from .event_source import EventSource
 from .schedule import SlotSchedule
 from .settings import RecordingSensorSettings, resolve_recordings_dir
+from .slot_lateness import SlotLateness
 from .state_store import OwnerStore
 
 if TYPE_CHECKING:
     from .hub import MakerspaceHub
-
-LATENESS_WINDOW = timedelta(days=1)
 
 
 def append_row(path: Path, row: str) -> None:
@@ -130,7 +128,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         self.counts = RecordingCounts(on=settings.auto_start)
         self.next_slot: datetime | None = None
         self.recording_until: datetime | None = None
-        self.lateness: deque[tuple[float, float]] = deque()  # (when, seconds late)
+        self.lateness = SlotLateness()
         self._pending: CALLBACK_TYPE | None = None
         self._recording_timer: CALLBACK_TYPE | None = None
         self._failing = False
@@ -208,14 +206,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
 
     def lateness_stats(self) -> dict[str, float | int | None]:
         """Return the slot start lateness over the last day: count, max, p99 (s)."""
-        cutoff = time.time() - LATENESS_WINDOW.total_seconds()
-        while self.lateness and self.lateness[0][0] < cutoff:
-            self.lateness.popleft()
-        values = sorted(late for _, late in self.lateness)
-        if not values:
-            return {"count": 0, "max": None, "p99": None}
-        index = min(len(values) - 1, math.ceil(0.99 * len(values)) - 1)
-        return {"count": len(values), "max": values[-1], "p99": values[index]}
+        return self.lateness.stats(time.time())
 
     # --- switch ----------------------------------------------------------------------
 
@@ -261,7 +252,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         if slot is None or not self.counts.on:
             return
         started = dt_util.utcnow()
-        self.lateness.append((time.time(), max((started - slot).total_seconds(), 0.0)))
+        self.lateness.add(time.time(), (started - slot).total_seconds())
         # The next slot is computed from this one: the schedule runs day after day.
         self._schedule(slot + timedelta(seconds=1))
         self.hass.async_create_background_task(
