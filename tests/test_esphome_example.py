@@ -160,6 +160,45 @@ def test_example_applies_only_a_full_2xx_json_reply(config: dict[str, Any]) -> N
     assert "on_error" in post
 
 
+def test_example_takes_a_2xx_without_a_json_reply_as_no_reply(config: dict[str, Any]) -> None:
+    # Home Assistant answers an empty 200 before makerspace_hub runs (its own
+    # start-up, a disabled hub): no output may change, and it is not a reply for
+    # the stale-link check either.
+    [post] = _find(config, "http_request.post")
+    [apply] = post["on_response"]["then"]
+    reply = apply["lambda"]
+    empty = reply.index("if (body.empty()) {")
+    assert reply.index("return;", empty) < reply.index("json::parse_json(body)")
+    # Not JSON, or JSON but not the six-key object: the parsed reply is null or
+    # incomplete, and the check returns before anything is applied.
+    assert "!reply.isNull()" in reply
+    checks_end = reply.index("if (!valid)")
+    assert reply.index("return;", checks_end) < reply.index("id(last_reply_ms) = millis_64()")
+    for output in ("turn_on", "turn_off", "set_state", "update", "last_reply_ms) ="):
+        assert reply.index(output) > checks_end, output
+
+
+def test_example_oops_opens_the_relays_before_any_reply(config: dict[str, Any]) -> None:
+    [oops] = [sensor for sensor in config["binary_sensor"] if sensor["id"] == "oops_button"]
+    [press] = oops["on_press"]
+    # The relays open first (relay 2 never runs alone), then the board posts.
+    assert press["then"] == [
+        {"switch.turn_off": {"id": "second_relay"}},
+        {"switch.turn_off": {"id": "relay"}},
+        {"script.execute": {"id": "post_state"}},
+    ]
+    [release] = oops["on_release"]
+    assert release["then"] == [{"script.execute": {"id": "post_state"}}]
+    # While the button is held, no reply turns a relay back on.
+    [post] = _find(config, "http_request.post")
+    [apply] = post["on_response"]["then"]
+    reply = apply["lambda"]
+    assert "bool oops_held = id(oops_button).state;" in reply
+    assert 'bool relay_on = reply["relay"].as<bool>() && !oops_held;' in reply
+    assert 'bool second_on = reply["second_relay"].as<bool>() && relay_on;' in reply
+    assert reply.index("oops_held = ") < reply.index("turn_on()")
+
+
 def test_example_keeps_the_firmware_timings(config: dict[str, Any]) -> None:
     assert config["http_request"]["timeout"] == "5s"
     assert config["http_request"]["watchdog_timeout"] == "8s"
