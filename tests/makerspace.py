@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 import json
 from pathlib import Path
+import time
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -120,18 +121,40 @@ def machine_of(entry: MockConfigEntry, name: str) -> Machine:
 class Board:
     """Posts like a dm_mac board: to the hub webhook with its machine name."""
 
-    def __init__(self, client: TestClient, name: str, webhook_id: str = HUB_WEBHOOK_ID) -> None:
-        """Post as machine `name`."""
+    def __init__(
+        self,
+        client: TestClient,
+        name: str,
+        webhook_id: str = HUB_WEBHOOK_ID,
+        *,
+        heard: bool = False,
+        uptime: float = 10.0,
+    ) -> None:
+        """Post as machine `name`.
+
+        A board never heard from starts with an empty reader: its first post says so
+        (like a board's post on WiFi connect), because the card of a board's very
+        first post is not judged (it may have been in the reader at boot).
+        """
         self.client = client
         self.name = name
         self.webhook_id = webhook_id
-        self.uptime = 10.0
+        self.boot = time.time() - uptime  # the board's uptime follows the (frozen) clock
+        self.uptime = uptime
+        self.heard = heard
 
     async def post(
         self, rfid: str = "", *, oops: bool = False, uptime: float | None = None, **extra: Any
     ) -> dict[str, Any]:
         """Post a state; return the reply (asserting a 200 JSON answer)."""
-        self.uptime = self.uptime + 10 if uptime is None else uptime
+        if not self.heard:
+            self.heard = True
+            if rfid:
+                await self.post(uptime=None if uptime is None else max(uptime - 1, 0))
+        if uptime is None:
+            self.uptime = time.time() - self.boot
+        else:  # a given uptime: the board booted then (a lower one is a reboot)
+            self.uptime, self.boot = uptime, time.time() - uptime
         body = {
             "machine_name": self.name,
             "oops": oops,

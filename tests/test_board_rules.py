@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.access import AccessEvent
+from custom_components.makerspace_hub.installation import async_get_fob_keys
 
 from .conftest import setup_hub, subentry_by_title
 from .makerspace import (
@@ -91,13 +92,14 @@ async def test_authorized_login_and_logout(space: Space) -> None:
     assert space.types("metal-mill") == ["login", "logout"]
 
 
-async def test_the_fob_is_zero_padded_and_events_mask_it(space: Space) -> None:
+async def test_the_fob_is_zero_padded_and_events_show_its_tag(space: Space) -> None:
     board = space.board("metal-mill")
     await board.post(ADA)
     (login,) = space.events["metal-mill"]
     assert login.member == "Ada Tester"
     assert login.account_id == "1"
-    assert login.fob == "••••••5678"
+    keys = await async_get_fob_keys(space.hass)
+    assert login.fob == keys.tag("0012345678")  # the padded code: the member's fob
 
 
 async def test_unknown_fob(space: Space) -> None:

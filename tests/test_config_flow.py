@@ -4,16 +4,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.makerspace_hub.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.const import (
     CONF_EXPIRY_GRACE_DAYS,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
+    CONF_NON_ADMINS_MAKE_USABLE,
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PRINT_WARNING_ALERTS,
@@ -58,6 +61,7 @@ async def test_user_step_creates_hub_with_default_options(hass: HomeAssistant) -
         CONF_OOPS_ALERTS: False,
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
+        CONF_NON_ADMINS_MAKE_USABLE: False,
     }
 
 
@@ -108,6 +112,7 @@ def _options_input(**changes: Any) -> dict[str, Any]:
         CONF_OOPS_ALERTS: False,
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
+        CONF_NON_ADMINS_MAKE_USABLE: False,
     }
     return {key: value for key, value in (base | changes).items() if value is not None}
 
@@ -141,6 +146,28 @@ async def test_options_form_shows_current_values_and_notify_services(
     ]
 
 
+async def test_options_let_non_admins_make_machines_usable(hass: HomeAssistant) -> None:
+    entry = await setup_hub(hass, make_hub_entry())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"].schema
+    suggested = {str(key): (key.description or {}).get("suggested_value") for key in schema}
+    assert suggested[CONF_NON_ADMINS_MAKE_USABLE] is False  # off unless an admin turns it on
+    result = await _options(hass, _options_input(**{CONF_NON_ADMINS_MAKE_USABLE: True}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_NON_ADMINS_MAKE_USABLE] is True
+    assert entry.runtime_data.settings.non_admins_make_usable is True  # reloaded with it
+
+
+async def test_options_from_a_client_without_the_non_admin_option_keep_it_off(
+    hass: HomeAssistant,
+) -> None:
+    entry = await setup_hub(hass, make_hub_entry({CONF_NON_ADMINS_MAKE_USABLE: True}))
+    # Such a client (the demo's provisioning) never sends it: answering it turns it off.
+    result = await _options(hass, _options_input(**{CONF_NON_ADMINS_MAKE_USABLE: None}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_NON_ADMINS_MAKE_USABLE] is False
+
+
 async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -> None:
     _register_notify(hass, "mobile_app_pixel_8")
     result = await _options(
@@ -168,6 +195,7 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
         CONF_OOPS_ALERTS: True,
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
+        CONF_NON_ADMINS_MAKE_USABLE: False,
     }
     assert ml_api.requests == ["/hc/", "/p/"]
 
@@ -327,3 +355,45 @@ async def test_options_clearing_the_ml_api_removes_it(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_ML_API_URL not in entry.options
     assert CONF_ML_API_TOKEN not in entry.options
+
+
+async def test_reconfigure_issues_a_new_hub_board_url(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    hass.config.internal_url = "http://192.168.1.10:8123"
+    entry = await setup_hub(hass, make_hub_entry())
+    old = entry.data[CONF_WEBHOOK_ID]
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {
+        "hub_url": f"http://192.168.1.10:8123/api/webhook/{old}"
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"new_board_url": False}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "board_url_kept"
+    assert entry.data[CONF_WEBHOOK_ID] == old
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"new_board_url": True}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "new_board_url"
+    new = entry.data[CONF_WEBHOOK_ID]
+    assert len(new) == 64
+    assert new != old
+    assert result["description_placeholders"] == {
+        "hub_url": f"http://192.168.1.10:8123/api/webhook/{new}"
+    }
+    assert entry.data[CONF_RETIRED_WEBHOOK_IDS] == [[old, None]]
+    assert entry.state is ConfigEntryState.LOADED
+
+    client = await hass_client_no_auth()
+    response = await client.post(f"/api/webhook/{old}", json={"machine_name": "any"})
+    assert (await response.json())["display"] == "New URL\nneeded"
+    response = await client.post(f"/api/webhook/{new}", json={"machine_name": "any"})
+    assert response.status == 404  # the hub answers: it has no machine of that name

@@ -21,6 +21,7 @@ from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_WEBHOOK_ID,
 )
+from custom_components.makerspace_hub.installation import async_get_fob_keys
 
 from .conftest import HUB_WEBHOOK_ID, find_device, make_hub_entry, setup_hub, subentry_by_title
 from .makerspace import (
@@ -60,9 +61,14 @@ async def test_diagnostics_redact_webhooks_tokens_and_cards(
     assert all(s["data"][CONF_WEBHOOK_ID] == "**REDACTED**" for s in stored["subentries"])
     assert diagnostics["hub"]["members"]["count"] == 6
     mill = next(m for m in diagnostics["machines"] if m["name"] == "metal-mill")
-    assert mill["reply"]["display"] == "Welcome,\nAda"
-    assert "card" not in mill["state"]  # never saved, never shown
-    assert mill["card"] == "••••••5678"
+    assert mill["reply"]["display"] == "Welcome,\n**REDACTED**"
+    assert mill["state"]["card"] == "**REDACTED**"  # the keyed digest is saved, not shown
+    keys = await async_get_fob_keys(hass)
+    assert mill["card"] == keys.tag("0012345678")
+    # Who runs the machine is personal data: redacted in a download meant to be shared.
+    session = mill["state"]["session"]
+    assert {session[key] for key in ("name", "full_name", "account_id")} == {"**REDACTED**"}
+    assert "Ada" not in json.dumps(diagnostics["machines"])
 
     device = find_device(hass, subentry_by_title(entry, "metal-mill").subentry_id)
     assert device is not None

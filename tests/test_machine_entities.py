@@ -1,26 +1,32 @@
 """Entities of a machine and of the hub, driven by real board posts and real actions."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.auth.models import User
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import DOMAIN
+from custom_components.makerspace_hub.installation import async_get_fob_keys
 from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
 
-from .conftest import subentry_by_title
-from .makerspace import ADA, Board, machine_of
+from .conftest import setup_hub, subentry_by_title
+from .makerspace import ADA, Board, machine_of, makerspace_entry, members, write_members
 from .slow_disk import SlowDisk
 
 
@@ -55,7 +61,8 @@ async def test_machine_entities_follow_a_session(
     rfid = state(hass, hub, "sensor", "metal-mill", "rfid")
     assert rfid.state == "Ada"
     assert rfid.attributes["card_present"] is True
-    assert rfid.attributes["last_fob"] == "••••••5678"
+    keys = await async_get_fob_keys(hass)
+    assert rfid.attributes["last_fob"] == keys.tag("0012345678")
     assert rfid.attributes["member"] == "Ada Tester"
     assert rfid.attributes["session_start"] is not None
     assert state(hass, hub, "binary_sensor", "metal-mill", "online").state == "on"
@@ -65,7 +72,7 @@ async def test_machine_entities_follow_a_session(
     assert access.attributes["event_type"] == "login"
     assert access.attributes["member"] == "Ada Tester"
     assert access.attributes["machine"] == "metal-mill"
-    assert access.attributes["fob"] == "••••••5678"
+    assert access.attributes["fob"] == keys.tag("0012345678")
 
     # Two hours of work: the usage sensor moves while the relay is on.
     freezer.tick(timedelta(hours=2))
@@ -126,6 +133,9 @@ async def test_relay_switch_remote_enable_and_off(
 ) -> None:
     relay = entity_id(hass, hub, "switch", "metal-mill", "relay")
     board = Board(client, "metal-mill")
+    # The board is known (a board never heard from may just have powered up: its first
+    # post ends a remote enable, see test_fail_closed).
+    await board.post()
     await hass.services.async_call(
         "switch",
         "turn_on",
@@ -168,6 +178,123 @@ async def test_relay_switch_refuses_while_oopsed_or_locked(
             "switch", "turn_off", {"entity_id": compressor}, blocking=True
         )
     assert err.value.translation_key == "always_enabled"
+
+
+@pytest.fixture
+async def member_user(hass: HomeAssistant, hass_owner_user: MockUser) -> User:
+    """A Home Assistant user who is not an admin (a member's account, a shop tablet).
+
+    Created after the owner: the first user of an installation becomes its owner.
+    """
+    return await hass.auth.async_create_user("Shop tablet", group_ids=[GROUP_ID_USER])
+
+
+async def _as_user(
+    hass: HomeAssistant, user: User | MockUser, platform: str, service: str, entity: str
+) -> None:
+    await hass.services.async_call(
+        platform, service, {"entity_id": entity}, blocking=True, context=Context(user_id=user.id)
+    )
+
+
+async def _refused(
+    hass: HomeAssistant, user: User | MockUser, platform: str, service: str, entity: str
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await _as_user(hass, user, platform, service, entity)
+    assert err.value.translation_key == "admin_required"
+    assert err.value.translation_placeholders == {"machine": "metal-mill"}
+
+
+async def test_only_an_admin_switches_the_relay_on_and_anyone_switches_it_off(
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    client: TestClient,
+    member_user: User,
+    hass_admin_user: MockUser,
+) -> None:
+    relay = entity_id(hass, hub, "switch", "metal-mill", "relay")
+    board = Board(client, "metal-mill")
+    await _refused(hass, member_user, "switch", "turn_on", relay)
+    await _refused(hass, member_user, "switch", "toggle", relay)
+    assert hass.states.get(relay).state == "off"
+    assert (await board.post())["relay"] is False
+    assert state(hass, hub, "sensor", "metal-mill", "sessions").state == "0"
+
+    await _as_user(hass, hass_admin_user, "switch", "turn_on", relay)
+    assert (await board.post())["relay"] is True
+    await _as_user(hass, member_user, "switch", "turn_off", relay)
+    assert hass.states.get(relay).state == "off"
+    assert (await board.post())["relay"] is False
+
+
+async def test_only_an_admin_unlocks_and_anyone_locks_out(
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    client: TestClient,
+    member_user: User,
+    hass_admin_user: MockUser,
+) -> None:
+    lock = entity_id(hass, hub, "lock", "metal-mill", "lockout")
+    board = Board(client, "metal-mill")
+    await _as_user(hass, member_user, "lock", "lock", lock)
+    assert hass.states.get(lock).state == "locked"
+    await _refused(hass, member_user, "lock", "unlock", lock)
+    assert hass.states.get(lock).state == "locked"
+    assert (await board.post(ADA))["display"] == "Down for\nmaintenance"
+    await _as_user(hass, hass_admin_user, "lock", "unlock", lock)
+    assert hass.states.get(lock).state == "unlocked"
+
+
+async def test_only_an_admin_presses_clear_and_anyone_presses_oops(
+    hass: HomeAssistant, hub: MockConfigEntry, member_user: User, hass_admin_user: MockUser
+) -> None:
+    oops = entity_id(hass, hub, "button", "metal-mill", "oops")
+    clear = entity_id(hass, hub, "button", "metal-mill", "clear")
+    mill = machine_of(hub, "metal-mill")
+    await _as_user(hass, member_user, "button", "press", oops)
+    mill.async_set_flags(locked_out=True)
+    await _refused(hass, member_user, "button", "press", clear)
+    assert (mill.state.oopsed, mill.state.locked_out) == (True, True)
+    assert state(hass, hub, "binary_sensor", "metal-mill", "oops").state == "on"
+    await _as_user(hass, hass_admin_user, "button", "press", clear)
+    assert (mill.state.oopsed, mill.state.locked_out) == (False, False)
+
+
+async def test_the_hub_option_lets_non_admins_make_the_machine_usable(
+    hass: HomeAssistant,
+    config_dir: Path,
+    hass_client_no_auth: ClientSessionGenerator,
+    member_user: User,
+) -> None:
+    write_members(config_dir, members(dt_util.now().date()))
+    entry = await setup_hub(hass, makerspace_entry(non_admins_make_usable=True))
+    client = await hass_client_no_auth()  # once the hub set up HTTP
+    board = Board(client, "metal-mill")
+    await board.post()  # the board is known
+    mill = machine_of(entry, "metal-mill")
+    mill.async_set_flags(oopsed=True, locked_out=True)
+    await _as_user(
+        hass,
+        member_user,
+        "button",
+        "press",
+        entity_id(hass, entry, "button", "metal-mill", "clear"),
+    )
+    mill.async_set_flags(locked_out=True)
+    await _as_user(
+        hass, member_user, "lock", "unlock", entity_id(hass, entry, "lock", "metal-mill", "lockout")
+    )
+    assert (mill.state.oopsed, mill.state.locked_out) == (False, False)
+    await _as_user(
+        hass,
+        member_user,
+        "switch",
+        "turn_on",
+        entity_id(hass, entry, "switch", "metal-mill", "relay"),
+    )
+    reply = await board.post()
+    assert (reply["relay"], reply["display"]) == (True, "OVERRIDE BY\nShop tablet")
 
 
 async def test_second_relay_sensor_only_where_configured(

@@ -75,6 +75,8 @@ def _machine(entry: MockConfigEntry, title: str) -> Machine:
 def _change(entry: MockConfigEntry, title: str) -> None:
     """Make one state change the machine saves: a remote session (counted) and its end."""
     machine = _machine(entry, title)
+    if machine.state.state_lost:  # an admin checked the machine whose state was lost
+        machine.async_set_flags(locked_out=False)
     machine.async_remote_enable("Admin")
     machine.async_end_session()
 
@@ -198,7 +200,8 @@ async def test_single_flight_and_coalescing_during_a_hang(
     for _ in range(50):
         _change(entry, "laser")
         await asyncio.sleep(0)
-    await _time_passes(hass, 10)  # a 10 s hang
+    # A 9 s hang: one timeout (a save still stuck counts again 10 s after it started).
+    await _time_passes(hass, 9)
 
     assert await _writes_in_flight(hass, disk, "laser.json") == 1
     assert store.save_timeouts == 1
@@ -316,6 +319,80 @@ async def test_owner_alert_exactly_on_the_second_timeout(
     await _hang_and_time_out(hass, disk, entry, ("laser",), freezer)
     assert _store(entry, "laser").save_timeouts == 3
     assert len(calls) == 1
+
+
+async def test_a_save_that_stays_stuck_alerts_a_one_machine_hub(
+    hass: HomeAssistant, config_dir: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    calls = _register_notify(hass, "admins")
+    entry = await setup_hub(hass, _hub("laser", **{CONF_NOTIFY_SERVICES: ["notify.admins"]}))
+    disk = _slow_disk(hass)
+    store = _store(entry, "laser")
+    gate = disk.hang("laser.json")
+    _change(entry, "laser")
+    await _held(hass, disk, "laser.json")
+
+    await _time_passes(hass, 3, freezer)
+    assert store.save_timeouts == 1
+    assert calls == []
+    for _ in range(5):  # the machine keeps changing meanwhile: still one write
+        _change(entry, "laser")
+    # 10 s into the hang the same save counts its 2nd timeout: the owner alert fires,
+    # although no other owner exists to make a fleet alert.
+    await _time_passes(hass, 7, freezer)
+    assert store.save_timeouts == 2
+    assert [call.data["title"] for call in calls] == [
+        "Saving the state of machine laser timed out again"
+    ]
+    assert "2 timeouts" in calls[0].data["message"]
+    assert await _writes_in_flight(hass, disk, "laser.json") == 1
+
+    await _time_passes(hass, 8, freezer)  # 18 s: counted again, alerted once
+    assert store.save_timeouts == 3
+    assert len(calls) == 1
+    assert await _writes_in_flight(hass, disk, "laser.json") == 1
+    assert disk.writes["laser.json"] == 0
+
+    gate.set()
+    assert await store.async_flush()
+    await _time_passes(hass, 30, freezer)  # the count stopped with the save
+    assert store.save_timeouts == 3
+    assert not store.hung
+    document = _saved(config_dir, entry, "laser")
+    assert document["save_timeouts"] == 3
+    assert document["data"]["sessions"] == 6
+    assert disk.writes["laser.json"] == 2  # the stuck write and one coalesced write
+
+
+async def test_a_removed_machine_stops_counting_its_stuck_save(
+    hass: HomeAssistant, config_dir: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    calls = _register_notify(hass, "admins")
+    entry = await setup_hub(
+        hass, _hub("laser", "mill", **{CONF_NOTIFY_SERVICES: ["notify.admins"]})
+    )
+    disk = _slow_disk(hass)
+    mill = _store(entry, "mill")
+    gate = disk.hang("mill.json")
+    _change(entry, "mill")
+    await _held(hass, disk, "mill.json")
+    await _time_passes(hass, 3, freezer)
+    assert mill.save_timeouts == 1
+
+    hass.config_entries.async_remove_subentry(entry, subentry_by_title(entry, "mill").subentry_id)
+    await hass.async_block_till_done()
+    for _ in range(3):
+        # The laser's saves run in real threads: let them land before time jumps.
+        assert await _store(entry, "laser").async_flush()
+        await _time_passes(hass, 8, freezer)
+    assert mill.save_timeouts == 1
+    assert calls == []
+    assert entry.runtime_data.storage.save_timeouts == 0  # forgotten with the machine
+
+    gate.set()
+    assert not await mill.async_flush()  # waits for the stuck save; retired: no more
+    await hass.async_block_till_done()
+    assert not _state_file(config_dir, entry, "mill").exists()
 
 
 async def test_fleet_alert_once_per_cooldown(
@@ -441,8 +518,11 @@ async def test_a_corrupt_file_is_set_aside_and_the_owner_starts_from_defaults(
     )
     await setup_hub(hass, entry)
 
-    assert not _machine(entry, "laser").state.oopsed  # safe defaults
+    assert not _machine(entry, "laser").state.oopsed  # safe defaults...
     assert _machine(entry, "laser").reply.relay is False
+    # ...and locked out: whether it was under maintenance is unknown.
+    assert _machine(entry, "laser").state.locked_out
+    assert _machine(entry, "laser").reply.display == "State lost:\nadmin must check"
     assert _machine(entry, "mill").state.oopsed
     assert _store(entry, "mill").save_timeouts == 4
     (aside,) = folder.glob("laser.json.corrupt-*")

@@ -35,6 +35,7 @@ from yarl import URL
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
 from custom_components.makerspace_hub.frames import DATA_FRAMES
+from custom_components.makerspace_hub.installation import async_get_fob_keys
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, setup_hub, subentry_by_title
@@ -191,16 +192,17 @@ async def test_a_machine_webhook_acts_on_no_other_machine(
     assert (await response.json())["oops_led"] is True
     assert [name for name in names if machine_of(hub, name).state.oopsed] == ["hammer"]
 
-    # A removed machine's webhook is dead; the others live on.
+    # A removed machine's webhook judges no card again; the others live on.
     hammer_url = f"/api/webhook/{webhook_of(hub, 'hammer')}"
     hass.config_entries.async_remove_subentry(hub, subentry_by_title(hub, "hammer").subentry_id)
     await hass.async_block_till_done()
     response = await client.post(hammer_url, json={"rfid_value": ADA})
     assert response.status == 200
-    assert await response.text() == ""  # Home Assistant's answer to an unknown webhook
-    response = await client.post(
-        f"/api/webhook/{webhook_of(hub, 'metal-mill')}", json={"rfid_value": ADA}
-    )
+    reply = await response.json()
+    assert (reply["relay"], reply["display"]) == (False, "New URL\nneeded")
+    mill_url = f"/api/webhook/{webhook_of(hub, 'metal-mill')}"
+    await client.post(mill_url, json={"rfid_value": ""})  # the mill's reader was empty
+    response = await client.post(mill_url, json={"rfid_value": ADA})
     assert (await response.json())["relay"] is True
     assert await hub.runtime_data.storage.async_flush()
 
@@ -445,9 +447,14 @@ async def test_no_fob_code_or_token_leaks_after_a_busy_day(
     ]
     webhook_ids = [HUB_WEBHOOK_ID, *(webhook_of(entry, m["title"]) for m in MACHINES)]
     credentials = [TOKEN, *webhook_ids, *nonces]
-    # A fob in full, as a board sends it, and the digest that recognises a card.
+    # A fob in full, as a board sends it, its last digits as older releases showed
+    # them, and a plain digest (reversed by trying every code).
     fob_forms = list(dict.fromkeys(form for fob in FOBS for form in (fob, fob.lstrip("0"))))
+    fob_forms += [f"••••••{fob[-4:]}" for fob in FOBS]
     fob_forms += [hashlib.sha256(fob.encode()).hexdigest() for fob in FOBS]
+    # The keyed digest that recognises a card belongs in the state files only.
+    keys = await async_get_fob_keys(hass)
+    digests = [keys.digest(fob) for fob in FOBS]
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
     records = caplog.get_records("call")
     exposed = {
@@ -479,16 +486,16 @@ async def test_no_fob_code_or_token_leaks_after_a_busy_day(
         "metal-mill was oopsed",
         "saw was locked out",
     ]
-    assert "••••••5080" in exposed["states"]  # Nova's fob, masked, the last at the mill
-    assert "••••••9265" in exposed["events"]  # Ada's, earlier in the day
-    assert "ending in '9265'" in exposed["logs"]  # the members file problem, masked
+    assert keys.tag(NEW_FOB) in exposed["states"]  # Nova's fob's tag, the last at the mill
+    assert keys.tag(ADA_FOB) in exposed["events"]  # Ada's, earlier in the day
+    assert "a fob code is not a 10-digit" in exposed["logs"]  # the members file problem
     assert "member_removed" in exposed["events"]
     assert '"session": null' in state_files
     debug = "\n".join(r.getMessage() for r in records if r.levelno < logging.INFO)
     assert HUB_WEBHOOK_ID in debug  # Home Assistant's webhook debug line: scanned if it rose
 
     leaks = {
-        where: [secret for secret in credentials + fob_forms if secret in text]
+        where: [secret for secret in credentials + fob_forms + digests if secret in text]
         for where, text in exposed.items()
     }
     leaks["state files"] = [form for form in fob_forms if form in state_files]

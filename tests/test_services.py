@@ -1,9 +1,12 @@
-"""Actions: oops/unoops/lockout/unlock/clear by target or name, reload_users, alerts."""
+"""Actions: oops/unoops/lockout/unlock/clear by target or name, who may call them,
+reload_users, alerts."""
 
 from pathlib import Path
 
+from homeassistant.auth.const import GROUP_ID_USER
+from homeassistant.auth.models import User
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import Context, HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     area_registry as ar,
@@ -14,7 +17,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 import voluptuous as vol
 
 from custom_components.makerspace_hub.const import DOMAIN
@@ -42,8 +45,21 @@ def _flags(hub: MockConfigEntry, name: str) -> tuple[bool, bool]:
     return state.oopsed, state.locked_out
 
 
-async def _call(hass: HomeAssistant, action: str, **data: object) -> None:
-    await hass.services.async_call(DOMAIN, action, data, blocking=True)
+async def _call(
+    hass: HomeAssistant, action: str, user_id: str | None = None, **data: object
+) -> None:
+    await hass.services.async_call(
+        DOMAIN, action, data, blocking=True, context=Context(user_id=user_id)
+    )
+
+
+@pytest.fixture
+async def member_user(hass: HomeAssistant, hass_owner_user: MockUser) -> User:
+    """A Home Assistant user who is not an admin (a member's account, a shop tablet).
+
+    Created after the owner: the first user of an installation becomes its owner.
+    """
+    return await hass.auth.async_create_user("Shop tablet", group_ids=[GROUP_ID_USER])
 
 
 async def test_actions_by_name_or_alias_ignoring_case(
@@ -111,6 +127,112 @@ async def test_actions_by_device_entity_area_and_label(
         DOMAIN, "oops", target={"label_id": label.label_id}, blocking=True
     )
     assert _flags(hub, "compressor") == (True, False)
+
+
+def _stop_everything(hub: MockConfigEntry) -> None:
+    for running in hub.runtime_data.machines.values():
+        running.async_set_flags(oopsed=True, locked_out=True)
+
+
+@pytest.mark.parametrize("action", ["unoops", "unlock", "clear"])
+async def test_only_admins_and_automations_make_a_machine_usable(
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    member_user: User,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+    action: str,
+) -> None:
+    _stop_everything(hub)
+    for user_id in (member_user.id, hass_read_only_user.id, "no-such-user"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _call(hass, action, user_id, machine="metal-mill")
+        assert err.value.translation_key == "admin_required"
+        assert str(err.value) == (
+            "Only a Home Assistant administrator may make metal-mill usable again "
+            "(switch it on, unlock, unoops or clear it). Anyone may stop it"
+        )
+        assert _flags(hub, "metal-mill") == (True, True)  # refused before any change
+    await _call(hass, action, hass_admin_user.id, machine="metal-mill")
+    made_usable = _flags(hub, "metal-mill")
+    assert made_usable != (True, True)
+    # An automation (no user in the context) may do the same.
+    await _call(hass, action, machine="hammer")
+    assert _flags(hub, "hammer") == made_usable
+
+
+async def test_the_refusal_names_the_machine_by_its_alias(
+    hass: HomeAssistant, config_dir: Path, member_user: User
+) -> None:
+    write_members(config_dir, [])
+    entry = await setup_hub(
+        hass, make_hub_entry(subentries=[machine("laser", alias="Glowforge Pro")])
+    )
+    await _call(hass, "lockout", machine="laser")
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "unlock", member_user.id, machine="laser")
+    assert err.value.translation_placeholders == {"machine": "Glowforge Pro"}
+    assert _flags(entry, "laser") == (False, True)
+
+
+async def test_a_refused_action_on_several_machines_changes_none(
+    hass: HomeAssistant, hub: MockConfigEntry, member_user: User, hass_admin_user: MockUser
+) -> None:
+    _stop_everything(hub)
+    label = lr.async_get(hass).async_create("Woodshop")
+    for name in ("hammer", "saw"):
+        device = find_device(hass, subentry_by_title(hub, name).subentry_id)
+        assert device is not None
+        dr.async_get(hass).async_update_device(device.id, labels={label.label_id})
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN,
+            "clear",
+            target={"label_id": label.label_id},
+            blocking=True,
+            context=Context(user_id=member_user.id),
+        )
+    assert {name: _flags(hub, name) for name in ("hammer", "saw")} == {
+        "hammer": (True, True),
+        "saw": (True, True),
+    }
+    await hass.services.async_call(
+        DOMAIN,
+        "clear",
+        target={"label_id": label.label_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    assert _flags(hub, "hammer") == _flags(hub, "saw") == (False, False)
+
+
+async def test_everyone_may_stop_a_machine(
+    hass: HomeAssistant, hub: MockConfigEntry, member_user: User, hass_read_only_user: MockUser
+) -> None:
+    await _call(hass, "oops", member_user.id, machine="metal-mill")
+    await _call(hass, "lockout", member_user.id, machine="metal-mill")
+    assert _flags(hub, "metal-mill") == (True, True)
+    await _call(hass, "oops", hass_read_only_user.id, machine="hammer")
+    await _call(hass, "lockout", "no-such-user", machine="saw")
+    assert _flags(hub, "hammer") == (True, False)
+    assert _flags(hub, "saw") == (False, True)
+
+
+async def test_the_hub_option_lets_non_admins_make_machines_usable(
+    hass: HomeAssistant, config_dir: Path, member_user: User
+) -> None:
+    write_members(config_dir, [])
+    entry = await setup_hub(hass, makerspace_entry(non_admins_make_usable=True))
+    _stop_everything(entry)
+    await _call(hass, "unoops", member_user.id, machine="metal-mill")
+    await _call(hass, "unlock", member_user.id, machine="metal-mill")
+    await _call(hass, "clear", member_user.id, machine="hammer")
+    assert _flags(entry, "metal-mill") == _flags(entry, "hammer") == (False, False)
+    # A user id that names no user is still refused: unknown is "no".
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "clear", "no-such-user", machine="saw")
+    assert err.value.translation_key == "admin_required"
+    assert _flags(entry, "saw") == (True, True)
 
 
 @pytest.mark.parametrize(
@@ -207,7 +329,7 @@ async def test_reload_users_errors(
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(DOMAIN, "reload_users", {}, blocking=True)
     assert err.value.translation_key == "users_file_missing"
-    assert len(hub.runtime_data.members_file.members) == 0  # a missing file: no members
+    assert len(hub.runtime_data.members_file.members) == 6  # kept for a 10-minute grace
 
 
 async def test_reload_users_without_a_loaded_hub(hass: HomeAssistant, hub: MockConfigEntry) -> None:

@@ -32,6 +32,21 @@ def test_hub_settings_defaults_round_trip() -> None:
     assert "ml_api_token" not in repr(HubSettings(ml_api_token="secret-token"))
 
 
+def test_hub_settings_keep_make_usable_for_admins_by_default() -> None:
+    assert HubSettings.from_options({}).non_admins_make_usable is False
+    settings = HubSettings.from_options({"non_admins_make_usable": True})
+    assert settings.non_admins_make_usable is True
+    assert settings.as_options()["non_admins_make_usable"] is True
+    assert HubSettings.from_options(settings.as_options()) == settings
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_hub_settings_reject_a_non_boolean_non_admin_option(value: object) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        HubSettings.from_options({"non_admins_make_usable": value})
+    assert err.value.field == "non_admins_make_usable"
+
+
 @pytest.mark.parametrize("days", [-1, 366, 7.5, True])
 def test_hub_settings_reject_bad_grace_periods(days: object) -> None:
     with pytest.raises(InvalidConfigError):

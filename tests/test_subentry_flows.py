@@ -4,11 +4,12 @@ sensors and printers. Every step, error and abort."""
 import json
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
+from custom_components.makerspace_hub.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.const import (
     CONF_ACTION,
     CONF_ALIAS,
@@ -651,3 +652,27 @@ async def test_reconfigure_printer(hass: HomeAssistant, hub: ConfigEntry) -> Non
     result = await _configure(hass, result, _printer_input(name="Prusa MK4", poll_interval=30.0))
     assert result["reason"] == "reconfigure_successful"
     assert subentry_by_title(hub, "Prusa MK4").data[CONF_POLL_INTERVAL] == 30
+
+
+async def test_reconfigure_machine_can_issue_a_new_board_url(
+    hass: HomeAssistant, hub: ConfigEntry
+) -> None:
+    hass.config.internal_url = "http://192.168.1.10:8123"
+    result = await _reconfigure(hass, hub, SUBENTRY_MACHINE, "metal-mill")
+    suggested = {str(k): k.default() for k in result["data_schema"].schema if "new" in str(k)}
+    assert suggested == {"new_board_url": False}  # off unless asked for
+    result = await _configure(hass, result, _machine_input(name="metal-mill", new_board_url=True))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "new_board_url"
+    mill = subentry_by_title(hub, "metal-mill")
+    new = mill.data[CONF_WEBHOOK_ID]
+    assert len(new) == 64
+    assert new not in (MILL[CONF_WEBHOOK_ID], HUB_WEBHOOK_ID)
+    assert mill.data[CONF_AUTHORIZATIONS_OR] == ["Laser 101"]
+    assert result["description_placeholders"] == {
+        "board_url": f"http://192.168.1.10:8123/api/webhook/{new}",
+        "hub_url": f"http://192.168.1.10:8123/api/webhook/{HUB_WEBHOOK_ID}",
+        "name": "metal-mill",
+    }
+    assert hub.data[CONF_RETIRED_WEBHOOK_IDS] == [[MILL[CONF_WEBHOOK_ID], mill.subentry_id]]
+    assert hub.state is ConfigEntryState.LOADED

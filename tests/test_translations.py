@@ -84,6 +84,10 @@ def test_errors_and_issues_raised_in_code() -> None:
         "state_file_unusable",
         "users_file_missing",
         "users_file_invalid",
+        "users_file_missing_kept",
+        "users_file_unreadable",
+        "users_file_unreadable_kept",
+        "machine_state_lost",
     }
     assert raised_as_issues <= set(TRANSLATIONS["issues"])
     for key in raised_as_issues:

@@ -25,7 +25,8 @@ async def test_machine_webhook_needs_no_machine_name(
     hub: MockConfigEntry, client: TestClient
 ) -> None:
     url = f"/api/webhook/{webhook_of(hub, 'metal-mill')}"
-    response = await client.post(url, json={"rfid_value": ADA, "uptime": 1})
+    await client.post(url, json={"uptime": 1})  # no card yet: the next one is judged
+    response = await client.post(url, json={"rfid_value": ADA, "uptime": 2})
     assert response.status == 200
     assert (await response.json())["display"] == "Welcome,\nAda"
     response = await client.post(url, json={"machine_name": "metal-mill", "rfid_value": ADA})
@@ -247,6 +248,9 @@ async def test_webhooks_are_local_only_unless_the_hub_allows_the_internet(
         assert response.status == status
         return await response.text()
 
+    body = {"machine_name": "metal-mill"}  # no card yet: the next one is judged
+    await post(HUB_WEBHOOK_ID, "192.168.1.50")
+    body = {"machine_name": "metal-mill", "rfid_value": ADA}
     assert "Welcome" in await post(HUB_WEBHOOK_ID, "192.168.1.50")
     mill = machine_of(entry, "metal-mill")
     before = mill.state.as_dict()
@@ -264,5 +268,19 @@ async def test_webhooks_are_local_only_unless_the_hub_allows_the_internet(
     )
     await hass.async_block_till_done()
     assert "Welcome" in await post(HUB_WEBHOOK_ID, "8.8.8.8")
+
+    # Not running, the stored options decide (unreadable ones: the local network only).
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert await post(HUB_WEBHOOK_ID, "192.168.1.50") == ""  # unregistered
+    not_running = {
+        "relay": False,
+        "display": "Hub not running\nplease wait",
+        "oops_led": False,
+        "status_led_rgb": [1.0, 0.5, 0.0],
+        "status_led_brightness": 0.5,
+        "second_relay": False,
+    }
+    assert json.loads(await post(HUB_WEBHOOK_ID, "8.8.8.8")) == not_running
+    for options in ({"webhooks_allow_internet": False}, {"expiry_grace_days": "seven"}):
+        hass.config_entries.async_update_entry(entry, options=entry.options | options)
+        assert "local network" in json.loads(await post(HUB_WEBHOOK_ID, "8.8.8.8", 403))["error"]
+        assert json.loads(await post(HUB_WEBHOOK_ID, "192.168.1.50")) == not_running

@@ -4,6 +4,10 @@ Setting up a hub entry validates its configuration (`hub.MakerspaceHub`), loads 
 owners' state (`storage_health`), keeps its devices in step with its subentries and
 sets up the platforms. Any change of the options or subentries reloads the entry
 once; the owners' state survives in memory and on disk.
+
+Boards get an answer from `async_setup` on, before and between a hub's setups: the
+board gate (`board_gate`) registers every hub's and machine's webhook and answers
+relay off, with the reason on the display, until the machine runs.
 """
 
 import asyncio
@@ -18,13 +22,13 @@ from homeassistant.helpers import (
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_WEBHOOK_ID, DOMAIN
+from .board_gate import DATA_GATE, BoardGate
+from .const import DOMAIN
 from .entity import async_sync_devices
 from .frames import DATA_FRAMES, FrameStore, FrameView
 from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_subentry_issue_id
 from .services import async_setup_services
 from .storage_health import DATA_STORAGE, StateStorage
-from .webhooks import async_register_webhooks
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -38,8 +42,11 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Keep the state storage for as long as Home Assistant runs; add the actions."""
+    """Keep the state storage for as long as Home Assistant runs; answer the boards."""
     storage = hass.data[DATA_STORAGE] = StateStorage(hass)
+    gate = hass.data[DATA_GATE] = BoardGate(hass)
+    await gate.async_load()
+    gate.async_start()
     frames = hass.data[DATA_FRAMES] = FrameStore()
     hass.http.register_view(FrameView(frames))
     async_setup_services(hass)
@@ -53,6 +60,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
     """Set up a makerspace hub."""
+    # An entry or machine added since the gate looked (e.g. added to a test's hass).
+    hass.data[DATA_GATE].async_sync(entry)
     storage = hass.data[DATA_STORAGE].hub(entry.entry_id)
     hub = MakerspaceHub.from_entry(hass, entry, storage, hass.data[DATA_FRAMES])
     await storage.async_load(hub.stores.values())
@@ -62,14 +71,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(
-        async_register_webhooks(
-            hass,
-            entry.data[CONF_WEBHOOK_ID],
-            hub.machines,
-            local_only=not hub.settings.webhooks_allow_internet,
-        )
-    )
     entry.async_on_unload(hub.members_file.async_start())
     if (stop_checks := hub.detection.async_start()) is not None:
         entry.async_on_unload(stop_checks)
@@ -91,8 +92,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
 
 async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:
     """Unload a makerspace hub; write its pending state first (bounded)."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     hub = entry.runtime_data
+    # From now on a post is answered relay off, and the next start of the machine
+    # ends its session.
+    hass.data[DATA_GATE].async_machines_stopping(list(hub.machines.values()))
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     for machine in hub.machines.values():
         machine.async_unload()
     for printer in hub.printers.values():
@@ -105,7 +109,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> None:
-    """Forget a deleted hub: its state files and repair issues."""
+    """Forget a deleted hub: its board URLs, state files and repair issues."""
+    hass.data[DATA_GATE].async_forget(entry.entry_id)
     for subentry_id in entry.subentries:
         ir.async_delete_issue(hass, DOMAIN, invalid_subentry_issue_id(subentry_id))
     await hass.data[DATA_STORAGE].async_remove_hub(entry.entry_id)

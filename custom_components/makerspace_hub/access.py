@@ -1,24 +1,35 @@
-"""Who may run a machine: the access rules of the board protocol spec.
+"""Who may run a machine: the access rules of the board protocol and safety specs.
 
 Pure Python. `MachineState` is one machine's state; every operation takes the
 machine's settings, the members and the time, changes the state and returns the
 `AccessEvent`s it caused. The board's reply is derived from the state (`reply`),
 never stored, so it cannot drift from the flags.
 
+The relay is on only if one of these holds (the safety spec's invariant, README
+"Safety"): a card session of a member the machine lets in, whose card was presented
+since the board's last reboot and the last relay-off, and is still in the reader,
+on a machine neither oopsed, locked out (or "state lost") nor throttled; an override
+login by an `oops_override` member (not while throttled); an always-enabled machine
+that is neither oopsed nor locked out; an admin's remote enable on a machine neither
+oopsed nor locked out. Every unknown is a "no": a card that is not the saved one, a
+boot time that moved (either way), a state file that cannot be read (`lost`).
+
 Where this deliberately differs from dm_mac (see the spec): a card swap logs the
 first member out before the second card is judged; an always-enabled machine never
 powers up while oopsed or locked out; clearing one flag shows the other's screen; a
 reboot keeps the oops/lockout screen; a repeated board oops is one event; expired
-members are refused; a members reload re-checks running sessions.
+members are refused; a members reload re-checks running sessions; a reboot is also
+seen by the board's boot time (check-in time - uptime) moving, across restarts too;
+more than GUESS_LIMIT unknown fobs within GUESS_WINDOW_SEC make the board refuse
+every card for GUESS_LOCK_SEC.
 
-Fob codes never stay here in full: the card at the reader is kept as a digest in
-memory (to recognise the same card on the next heartbeat) and a masked form.
+Fob codes never stay here: the card at the reader is kept as a keyed digest (saved,
+to recognise the same card after a restart) and shown as a keyed tag (`fob_keys`).
 """
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-import hashlib
 from typing import Any
 
 from .board_protocol import (
@@ -28,6 +39,8 @@ from .board_protocol import (
     LOCKED_OUT,
     OOPSED,
     OVERRIDE,
+    STATE_LOST,
+    THROTTLED,
     UNAUTHORIZED,
     UNKNOWN_FOB,
     WELCOME,
@@ -35,7 +48,8 @@ from .board_protocol import (
     Reply,
     Screen,
 )
-from .members import Member, Members, mask_fob
+from .fob_keys import FobKeys, is_digest, is_tag
+from .members import Member, Members
 from .settings import MachineSettings
 
 # Session kinds.
@@ -49,6 +63,27 @@ TRACKED = "tracked"  # a card on an always-enabled machine (the relay is on anyw
 BOARD = "board"
 HOME_ASSISTANT = "home_assistant"
 
+# How far a board's boot time (check-in time - uptime) may move between posts
+# without counting as a reboot: request delays and clock drift, plus how stale the
+# board's uptime reading was seen to be (`uptime_lag`, learned per board: firmware
+# that refreshes its uptime every minute would otherwise look like it rebooted).
+BOOT_TIME_TOLERANCE_SEC = 10.0
+MAX_UPTIME_LAG_SEC = 120.0
+# Only posts this close together teach the uptime lag: a board cannot reboot and
+# post again with a higher uptime within it unless it had just booted.
+UPTIME_LAG_LEARN_SEC = 30.0
+
+# Fob guessing (safety spec): more than GUESS_LIMIT unknown fobs within
+# GUESS_WINDOW_SEC make the board refuse every card for GUESS_LOCK_SEC.
+GUESS_LIMIT = 10
+GUESS_WINDOW_SEC = 60.0
+GUESS_LOCK_SEC = 300.0
+
+# The card in the reader when it cannot be known (a state file of an older release,
+# a board told relay off before its machine ran): whatever card the board reports
+# next is taken as already there, never judged; it must be taken out and presented.
+CARD_UNKNOWN = "unknown"
+
 NOTICES: Mapping[str, Screen] = {
     "unknown_fob": UNKNOWN_FOB,
     "unauthorized": UNAUTHORIZED,
@@ -58,11 +93,12 @@ NOTICES: Mapping[str, Screen] = {
 
 @dataclass(frozen=True, slots=True)
 class Roster:
-    """The members as of today: who is known, who has expired."""
+    """The members as of today: who is known, who has expired; and the fob keys."""
 
     members: Members
     today: date
     grace_days: int
+    keys: FobKeys
 
     def by_fob(self, fob: str) -> Member | None:
         """Return the member holding a fob."""
@@ -86,11 +122,6 @@ class AccessRefusedError(Exception):
         self.reason = reason
 
 
-def card_hash(fob: str) -> str:
-    """Return the digest that recognises a card without keeping its code."""
-    return hashlib.sha256(fob.encode()).hexdigest()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccessEvent:
     """Something that happened at a machine, for the Access event entity."""
@@ -100,7 +131,7 @@ class AccessEvent:
     member: str | None = None  # full name
     account_id: str | None = None
     reason: str | None = None
-    fob: str | None = None  # masked
+    fob: str | None = None  # the card's tag, never its code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,28 +164,55 @@ class MachineState:
 
     oopsed: bool = False
     locked_out: bool = False
-    card: str | None = None  # card_hash of the card at the reader
-    card_masked: str | None = None
+    state_lost: bool = False  # locked out because the saved state could not be read
+    # Keyed digest of the card in the reader; unknown until the board first posts.
+    card: str | None = CARD_UNKNOWN
+    card_tag: str | None = None
     card_since: float | None = None
-    last_fob: str | None = None  # masked; stays after the card is gone
+    last_fob: str | None = None  # tag; stays after the card is gone
     notice: str | None = None  # a key of NOTICES, shown until the card goes
     session: Session | None = None
     uptime: float | None = None
+    boot_time: float | None = None  # check-in time - uptime (wall clock)
+    uptime_lag: float = 0.0
+    throttled_until: float | None = None  # wall clock; None: not throttled
     usage_seconds: float = 0.0
     relay_on_since: float | None = None
     sessions: int = 0
     last_checkin: float | None = None
     telemetry: dict[str, float | bool | None] = field(default_factory=dict)
+    # Memory only: when recent unknown fobs were presented, and whether the board
+    # posted since this state was loaded (a restart forgets both).
+    unknown_fobs: list[float] = field(default_factory=list)
+    heard: bool = False
+
+    @classmethod
+    def lost(cls) -> "MachineState":
+        """Return the state of a machine whose saved state cannot be used: locked out.
+
+        The card in its reader is unknown as well: it must be presented again.
+        """
+        return cls(locked_out=True, state_lost=True, card=CARD_UNKNOWN)
 
     # --- what the board is told --------------------------------------------------------
 
     @property
     def flagged(self) -> bool:
-        """Return True while oopsed or locked out."""
+        """Return True while oopsed or locked out (or in "state lost", a lockout)."""
         return self.oopsed or self.locked_out
 
+    @property
+    def throttled(self) -> bool:
+        """Return True while the board refuses every card (fob guessing)."""
+        return self.throttled_until is not None
+
     def relay(self, settings: MachineSettings) -> bool:
-        """Return whether the machine's relay is on."""
+        """Return whether the machine's relay is on.
+
+        Sessions exist only while the rules allow them (every change that ends the
+        right ends the session), so the relay is on for a session or an unflagged
+        always-enabled machine, and for nothing else.
+        """
         if settings.always_enabled and not self.flagged:
             return True
         return self.session is not None and self.session.kind != TRACKED
@@ -168,9 +226,11 @@ class MachineState:
         if self.oopsed:
             return OOPSED
         if self.locked_out:
-            return LOCKED_OUT
+            return STATE_LOST if self.state_lost else LOCKED_OUT
         if settings.always_enabled:
             return ALWAYS_ON
+        if self.throttled:
+            return THROTTLED
         if self.notice is not None:
             return NOTICES[self.notice]
         return IDLE
@@ -242,7 +302,7 @@ class MachineState:
                 member=session.full_name or session.name,
                 account_id=session.account_id,
                 reason=session.kind,
-                fob=self.card_masked if session.kind != REMOTE else None,
+                fob=self.card_tag if session.kind != REMOTE else None,
             )
         ]
 
@@ -255,7 +315,9 @@ class MachineState:
     ) -> list[AccessEvent]:
         """Apply one POST of the board."""
         events: list[AccessEvent] = []
-        self.last_checkin = now
+        if self.throttled_until is not None and now >= self.throttled_until:
+            self.throttled_until = None
+        previous_checkin, self.last_checkin = self.last_checkin, now
         self.telemetry = {
             "wifi_signal_db": update.wifi_signal_db,
             "wifi_signal_percent": update.wifi_signal_percent,
@@ -264,16 +326,54 @@ class MachineState:
             "second_relay_state": update.second_relay_state,
         }
         if update.uptime is not None:
-            if self.uptime is not None and update.uptime < self.uptime:
-                events.append(AccessEvent(type="reboot"))
-                events += self._end_session("reboot", BOARD)
-                self.notice = None
-            self.uptime = update.uptime
+            events += self._check_boot(update.uptime, now, previous_checkin)
         if update.oops:
             events += self.oops(settings, now, BOARD)
         events += self._card(update.fob, settings, roster, now)
         self._sync_relay(settings, now)
         return events
+
+    def _check_boot(
+        self, uptime: float, now: float, previous_checkin: float | None
+    ) -> list[AccessEvent]:
+        """End the session when the board rebooted, or when that cannot be told.
+
+        Rebooted: the uptime went down (dm_mac's rule), or the boot time moved
+        later (the board rebooted while Home Assistant did not hear from it, e.g.
+        during a restart). Unknown, on the first post after a restart: the boot time
+        moved earlier (the clock is behind the one that saved it, e.g. a Raspberry
+        Pi without a clock before it synchronised, which could hide a reboot), or no
+        boot time was saved (a state file of an older release) while a session runs.
+        Within one run an earlier boot time is only a stale uptime reading.
+        """
+        boot = now - uptime
+        first, self.heard = not self.heard, True
+        reason: str | None = None
+        tolerance = BOOT_TIME_TOLERANCE_SEC + self.uptime_lag
+        if self.uptime is not None and uptime < self.uptime:
+            reason = "reboot"
+        elif self.boot_time is None:
+            reason = "boot_unknown" if self.session is not None else None
+        elif boot > self.boot_time + tolerance:
+            reason = "reboot"
+        elif first and boot < self.boot_time - tolerance:
+            reason = "clock_changed"
+        if (
+            reason is None
+            and self.uptime is not None
+            and previous_checkin is not None
+            and 0 <= now - previous_checkin <= UPTIME_LAG_LEARN_SEC
+        ):
+            lag = abs((now - previous_checkin) - (uptime - self.uptime))
+            self.uptime_lag = min(max(self.uptime_lag, lag), MAX_UPTIME_LAG_SEC)
+        self.uptime, self.boot_time = uptime, boot
+        if reason is None:
+            return []
+        self.notice = None
+        # The card the rebooted board holds was not presented since the reboot: the
+        # machine must not start by itself when power returns.
+        self.card = CARD_UNKNOWN
+        return [AccessEvent(type="reboot", reason=reason), *self._end_session("reboot", BOARD)]
 
     def _card(
         self,
@@ -282,60 +382,44 @@ class MachineState:
         roster: Roster,
         now: float,
     ) -> list[AccessEvent]:
-        digest = card_hash(fob) if fob else None
+        digest = roster.keys.digest(fob) if fob else None
         if digest == self.card:
-            return []  # a heartbeat: the same card, or still none
-        if self.card is None and fob is not None and self._resumes(fob, roster):
-            # After a restart the card is not known (its digest is never saved): the
-            # member of the running session still holds it.
-            self.card, self.card_masked = digest, mask_fob(fob)
-            return []
-        events: list[AccessEvent] = []
-        if fob is None:
-            events += self._end_session("card_removed", BOARD)
-        else:
-            # A card swap (or a card on a remotely enabled machine) is a logout
-            # before the new card is judged.
-            events += self._end_session("card_swapped", BOARD)
+            return []  # a heartbeat: the same card (saved across restarts), or still none
+        if self.card == CARD_UNKNOWN:
+            # Now known, but not presented: a card session cannot rest on it. An
+            # admin's remote enable never did.
+            self.card, self.card_tag = digest, roster.keys.tag(fob) if fob else None
+            self.card_since = now if fob else None
+            if self.session is not None and self.session.kind == REMOTE:
+                return []
+            return self._end_session("card_unknown", BOARD)
+        # A card removed, or swapped (also on a remotely enabled machine): a logout
+        # before any new card is judged.
+        events = self._end_session("card_removed" if fob is None else "card_swapped", BOARD)
         self.notice = None
-        self.card, self.card_masked = digest, mask_fob(fob)
+        self.card, self.card_tag = digest, roster.keys.tag(fob) if fob else None
         self.card_since = now if fob else None
         if fob is None:
             return events
-        self.last_fob = self.card_masked
+        self.last_fob = self.card_tag
         return events + self._judge(fob, settings, roster, now)
-
-    def _resumes(self, fob: str, roster: Roster) -> bool:
-        session, member = self.session, roster.by_fob(fob)
-        return (
-            session is not None and member is not None and session.account_id == member.account_id
-        )
 
     def _judge(
         self, fob: str, settings: MachineSettings, roster: Roster, now: float
     ) -> list[AccessEvent]:
-        """Decide about a card just presented (spec rules 1-5)."""
+        """Decide about a card just presented (spec rules 1-5, and guessing)."""
+        if self.throttled:
+            return []  # refused without an event: one `guessing` event said it all
         member = roster.by_fob(fob)
-        masked = self.card_masked
+        tag = self.card_tag
+        if member is None and (guessing := self._count_unknown(now)) is not None:
+            return [guessing]
         if settings.always_enabled and not self.flagged:
-            # Cards are only tracked: the relay is on anyway.
-            if member is None:
-                return [AccessEvent(type="unknown_fob", fob=masked, reason="always_enabled")]
-            if roster.expired(member):
-                return [
-                    AccessEvent(
-                        type="expired",
-                        member=member.full_name,
-                        account_id=member.account_id,
-                        reason="always_enabled",
-                        fob=masked,
-                    )
-                ]
-            return self._start_session(Session.of(TRACKED, member, now), "login", BOARD)
+            return self._track(member, roster, now)
         if member is None:
             if not self.flagged:
                 self.notice = "unknown_fob"
-            return [AccessEvent(type="unknown_fob", fob=masked)]
+            return [AccessEvent(type="unknown_fob", fob=tag)]
 
         def refused(event: str, reason: str) -> list[AccessEvent]:
             return [
@@ -344,7 +428,7 @@ class MachineState:
                     member=member.full_name,
                     account_id=member.account_id,
                     reason=reason,
-                    fob=masked,
+                    fob=tag,
                 )
             ]
 
@@ -357,7 +441,7 @@ class MachineState:
                 Session.of(OVERRIDE_LOGIN, member, now), "override_login", BOARD
             )
         if self.flagged:
-            reason = "oopsed" if self.oopsed else "locked_out"
+            reason = "oopsed" if self.oopsed else "state_lost" if self.state_lost else "locked_out"
             return refused("denied", reason)
         if member.holds_any(settings.authorizations_or):
             return self._start_session(Session.of(MEMBER, member, now), "login", BOARD)
@@ -365,6 +449,34 @@ class MachineState:
             return self._start_session(Session.of(WARN_ONLY, member, now), "warn_only_login", BOARD)
         self.notice = "unauthorized"
         return refused("denied", "unauthorized")
+
+    def _track(self, member: Member | None, roster: Roster, now: float) -> list[AccessEvent]:
+        """Note a card on an always-enabled machine: the relay is on anyway."""
+        if member is None:
+            return [AccessEvent(type="unknown_fob", fob=self.card_tag, reason="always_enabled")]
+        if roster.expired(member):
+            return [
+                AccessEvent(
+                    type="expired",
+                    member=member.full_name,
+                    account_id=member.account_id,
+                    reason="always_enabled",
+                    fob=self.card_tag,
+                )
+            ]
+        return self._start_session(Session.of(TRACKED, member, now), "login", BOARD)
+
+    def _count_unknown(self, now: float) -> AccessEvent | None:
+        """Count an unknown fob; past the limit, refuse every card for a while."""
+        self.unknown_fobs = [at for at in self.unknown_fobs if now - at < GUESS_WINDOW_SEC]
+        self.unknown_fobs.append(now)
+        if len(self.unknown_fobs) <= GUESS_LIMIT:
+            return None
+        count = len(self.unknown_fobs)
+        self.unknown_fobs = []
+        self.throttled_until = now + GUESS_LOCK_SEC
+        self.notice = None
+        return AccessEvent(type="guessing", reason=f"{count}_unknown_fobs", fob=self.card_tag)
 
     def oops(self, settings: MachineSettings, now: float, source: str) -> list[AccessEvent]:
         """Oops the machine: relay off, session over; only an admin clears it."""
@@ -385,8 +497,15 @@ class MachineState:
         oopsed: bool | None = None,
         locked_out: bool | None = None,
     ) -> list[AccessEvent]:
-        """Change the oops/lockout flags as a Home Assistant admin."""
+        """Change the oops/lockout flags as a Home Assistant admin.
+
+        Clearing both (the admin's Clear) also ends a guessing lock early; lifting the
+        lockout also lifts "state lost", the admin having checked the machine.
+        """
         events: list[AccessEvent] = []
+        if oopsed is False and locked_out is False and self.throttled:
+            self.throttled_until = None
+            events.append(AccessEvent(type="unlock", source=HOME_ASSISTANT, reason="guessing"))
         for attribute, wanted, on_event, off_event in (
             ("oopsed", oopsed, "oops", "unoops"),
             ("locked_out", locked_out, "lockout", "unlock"),
@@ -401,6 +520,8 @@ class MachineState:
             member = ended[0].member if ended else None
             events += [AccessEvent(type=event, source=HOME_ASSISTANT, member=member), *ended]
             self.notice = None
+        if not self.locked_out:
+            self.state_lost = False
         self._sync_relay(settings, now)
         return events
 
@@ -426,6 +547,20 @@ class MachineState:
         if settings.always_enabled and not self.flagged:
             raise AccessRefusedError("always_enabled")
         events = self._end_session("home_assistant", HOME_ASSISTANT)
+        self._sync_relay(settings, now)
+        return events
+
+    def told_relay_off(
+        self, settings: MachineSettings, now: float, reason: str
+    ) -> list[AccessEvent]:
+        """End the session: the board was told relay off without this state.
+
+        A relay that went off never comes back on by itself: the session is over, and
+        the card the board held then is unknown here, so it is not judged when it
+        is reported next.
+        """
+        self.card, self.card_tag, self.card_since = CARD_UNKNOWN, None, None
+        events = self._end_session(reason, HOME_ASSISTANT)
         self._sync_relay(settings, now)
         return events
 
@@ -463,14 +598,9 @@ class MachineState:
     # --- persistence ---------------------------------------------------------------------
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the state to save (JSON-ready, no fob codes, no card digest).
-
-        The digest of the card at the reader stays in memory: a digest of a short
-        number is easy to reverse. After a restart the card is recognised by the
-        member it belongs to (`_resumes`).
-        """
+        """Return the state to save (JSON-ready; the card only as its keyed digest)."""
         data = asdict(self)
-        del data["card"], data["card_masked"], data["card_since"]
+        del data["unknown_fobs"], data["heard"]
         if self.session is not None:
             data["session"]["authorizations"] = sorted(self.session.authorizations)
         return data
@@ -497,13 +627,30 @@ class MachineState:
         notice = _opt_str(data, "notice")
         if notice is not None and notice not in NOTICES:
             raise ValueError(f"unknown notice {notice}")
+        # A file of an older release has no card: which card is in the reader is unknown.
+        card = _opt_str(data, "card") if "card" in data else CARD_UNKNOWN
+        if card not in (None, CARD_UNKNOWN) and not is_digest(card):
+            raise ValueError("card must be a card digest")
+        last_fob = _opt_str(data, "last_fob")
+        state_lost = _bool(data, "state_lost")
+        locked_out = _bool(data, "locked_out")
+        if state_lost and not locked_out:
+            raise ValueError("state_lost without locked_out")
         return cls(
             oopsed=_bool(data, "oopsed"),
-            locked_out=_bool(data, "locked_out"),
-            last_fob=_opt_str(data, "last_fob"),
+            locked_out=locked_out,
+            state_lost=state_lost,
+            card=card,
+            card_tag=_opt_str(data, "card_tag"),
+            card_since=_opt_float(data, "card_since"),
+            # Older releases kept the last digits of the code: never show those again.
+            last_fob=last_fob if is_tag(last_fob) else None,
             notice=notice,
             session=session,
             uptime=_opt_float(data, "uptime"),
+            boot_time=_opt_float(data, "boot_time"),
+            uptime_lag=min(max(_opt_float(data, "uptime_lag") or 0.0, 0.0), MAX_UPTIME_LAG_SEC),
+            throttled_until=_opt_float(data, "throttled_until"),
             usage_seconds=_opt_float(data, "usage_seconds") or 0.0,
             relay_on_since=_opt_float(data, "relay_on_since"),
             sessions=int(_opt_float(data, "sessions") or 0),

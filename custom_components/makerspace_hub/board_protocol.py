@@ -26,6 +26,17 @@ UNAUTHORIZED = ("Unauthorized", (1.0, 0.5, 0.0), 0.5)
 EXPIRED = ("Membership\nExpired", (1.0, 0.5, 0.0), 0.5)
 OOPSED = ("Oops!! Please\ncheck/post Slack", (1.0, 0.0, 0.0), 0.5)
 LOCKED_OUT = ("Down for\nmaintenance", (1.0, 0.5, 0.0), 0.5)
+# Not in dm_mac: a locked-out machine whose saved state could not be read, and a board
+# refusing every card after too many unknown fobs (safety spec).
+STATE_LOST = ("State lost:\nadmin must check", (1.0, 0.5, 0.0), 0.5)
+THROTTLED = ("Too many cards\ntry again later", (1.0, 0.0, 0.0), 0.5)
+# Answers given without a running machine (`board_gate`): relay off, session ended.
+HUB_STARTING = ("Hub starting\nplease wait", (1.0, 0.5, 0.0), 0.5)
+HUB_NOT_RUNNING = ("Hub not running\nplease wait", (1.0, 0.5, 0.0), 0.5)
+HUB_RETRYING = ("Hub not ready\nretrying soon", (1.0, 0.5, 0.0), 0.5)
+HUB_FAILED = ("Hub failed\nask an admin", (1.0, 0.0, 0.0), 0.5)
+MACHINE_NOT_SET_UP = ("Machine setup\nneeds an admin", (1.0, 0.0, 0.0), 0.5)
+NEW_URL_NEEDED = ("New URL\nneeded", (1.0, 0.0, 0.0), 0.5)
 
 type Screen = tuple[str, tuple[float, float, float], float]
 

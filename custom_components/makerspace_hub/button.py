@@ -1,4 +1,8 @@
-"""Buttons per machine: Oops (stop it for a problem) and Clear (unoops and unlock)."""
+"""Buttons per machine: Oops (stop it for a problem) and Clear (unoops and unlock).
+
+Every user may press Oops; Clear makes the machine usable again, which is for admins
+and automations (see `authority`).
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,6 +11,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .authority import async_require_make_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -19,6 +24,8 @@ class MachineButtonDescription(ButtonEntityDescription):
     """A button acting on a machine."""
 
     press_fn: Callable[[Machine], None]
+    # True: pressing makes the machine usable again, so the caller is checked first.
+    makes_usable: bool = False
 
 
 BUTTONS = (
@@ -31,6 +38,7 @@ BUTTONS = (
         key="clear",
         translation_key="clear",
         press_fn=lambda machine: machine.async_set_flags(oopsed=False, locked_out=False),
+        makes_usable=True,
     ),
 )
 
@@ -55,6 +63,21 @@ class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
 
     entity_description: MachineButtonDescription
 
+    def __init__(
+        self,
+        entry: MakerspaceConfigEntry,
+        subentry_id: str,
+        description: MachineButtonDescription,
+        machine: Machine,
+    ) -> None:
+        """Attach the button to its machine; keep the hub's settings for the caller check."""
+        super().__init__(entry, subentry_id, description, machine)
+        self._hub_settings = entry.runtime_data.settings
+
     async def async_press(self) -> None:
-        """Act."""
+        """Act, once the caller may (Clear is for admins and automations)."""
+        if self.entity_description.makes_usable:
+            await async_require_make_usable(
+                self.hass, self._context, self._hub_settings, self.source.settings.display_name
+            )
         self.entity_description.press_fn(self.source)

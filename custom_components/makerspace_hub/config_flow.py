@@ -32,11 +32,13 @@ from homeassistant.util import slugify
 import voluptuous as vol
 from yarl import URL
 
+from .board_gate import board_url
 from .const import (
     CONF_EXPIRY_GRACE_DAYS,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
+    CONF_NON_ADMINS_MAKE_USABLE,
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PRINT_WARNING_ALERTS,
@@ -64,6 +66,7 @@ from .settings import (
     resolve_recordings_dir,
 )
 from .subentry_flows import (
+    CONF_NEW_BOARD_URL,
     MachineSubentryFlow,
     PrinterSubentryFlow,
     RecordingSensorSubentryFlow,
@@ -101,6 +104,35 @@ class MakerspaceHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Schema({vol.Required(CONF_NAME): TextSelector()}), user_input
             ),
             errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the hub's board URL; issue a new one when it leaked."""
+        entry = self._get_reconfigure_entry()
+        if user_input is not None and user_input[CONF_NEW_BOARD_URL]:
+            new_id = webhook.async_generate_id()
+            # The board gate retires the old id: it keeps answering relay off with
+            # "New URL needed". The entry's update listener reloads the hub.
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_WEBHOOK_ID: new_id}
+            )
+            return self.async_abort(
+                reason="new_board_url",
+                description_placeholders={"hub_url": board_url(self.hass, new_id)},
+            )
+        hub_url = board_url(self.hass, entry.data[CONF_WEBHOOK_ID])
+        if user_input is not None:
+            return self.async_abort(
+                reason="board_url_kept", description_placeholders={"hub_url": hub_url}
+            )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_NEW_BOARD_URL, default=False): BooleanSelector()}
+            ),
+            description_placeholders={"hub_url": hub_url},
         )
 
     @staticmethod
@@ -172,6 +204,8 @@ def _options_schema(hass: HomeAssistant) -> vol.Schema:
             vol.Required(CONF_RECORDINGS_DIR): TextSelector(),
             vol.Required(CONF_OOPS_ALERTS): BooleanSelector(),
             vol.Required(CONF_WEBHOOKS_ALLOW_INTERNET): BooleanSelector(),
+            # A default: clients that predate the option (the demo's provisioning) omit it.
+            vol.Required(CONF_NON_ADMINS_MAKE_USABLE, default=False): BooleanSelector(),
         }
     )
 

@@ -25,6 +25,7 @@ CONF_RECORDINGS_DIR: Final = "recordings_dir"
 CONF_WEBHOOKS_ALLOW_INTERNET: Final = "webhooks_allow_internet"
 CONF_OOPS_ALERTS: Final = "oops_alerts"
 CONF_PRINT_WARNING_ALERTS: Final = "print_warning_alerts"
+CONF_NON_ADMINS_MAKE_USABLE: Final = "non_admins_make_usable"
 
 DEFAULT_USERS_FILE: Final = "makerspace_hub/users.json"
 DEFAULT_EXPIRY_GRACE_DAYS: Final = 7

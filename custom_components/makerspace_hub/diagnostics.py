@@ -1,32 +1,45 @@
 """Diagnostics of a hub and of each device, with every secret redacted.
 
 Secrets: webhook ids (whoever knows one can post as a board), the ML API token and
-fob codes (only masked forms ever leave the integration; the card digest is
-redacted too).
+fob codes (only keyed tags ever leave the integration; the card digest is redacted
+too). Members' names and account ids are personal data: redacted as well, since a
+diagnostics download is meant to be shared.
 """
 
+from dataclasses import replace
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .board_gate import CONF_RETIRED_WEBHOOK_IDS
 from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .hub import MakerspaceConfigEntry, MakerspaceHub
 from .machine import Machine
 from .printer import Printer
 from .recording_sensor import RecordingSensor
 
-TO_REDACT = {CONF_WEBHOOK_ID, CONF_ML_API_TOKEN, "fob_codes", "rfid_value", "card"}
+TO_REDACT = {
+    CONF_WEBHOOK_ID,
+    CONF_RETIRED_WEBHOOK_IDS,
+    CONF_ML_API_TOKEN,
+    "fob_codes",
+    "rfid_value",
+    "card",
+}
+# Who runs a machine (the session in its state).
+MEMBER_KEYS = {"name", "full_name", "account_id"}
 
 
 def _machine(machine: Machine) -> dict[str, Any]:
     return {
         "name": machine.name,
         "online": machine.online,
-        "reply": machine.reply.as_json(),
-        "card": machine.state.card_masked,
-        "state": async_redact_data(machine.state.as_dict(), TO_REDACT),
+        # The display greets the member by name: redacted like the session.
+        "reply": replace(machine.reply, name=REDACTED).as_json(),
+        "card": machine.state.card_tag,
+        "state": async_redact_data(machine.state.as_dict(), TO_REDACT | MEMBER_KEYS),
         "save_timeouts": machine.store.save_timeouts,
         "store_error": machine.store.last_error,
     }

@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.util import slugify
 
+from .board_gate import DATA_GATE
 from .const import (
     CONF_NAME,
     DOMAIN,
@@ -96,13 +97,19 @@ class MakerspaceHub:
     built_from: Any = None  # the entry's options and subentries the hub was built from
 
     async def async_start_machines(self, hass: HomeAssistant) -> None:
-        """Load the members, then each machine's saved state."""
+        """Load the members, then each machine's saved state.
+
+        A machine whose board was told relay off while it was not running (the hub
+        starting, reloading, retrying) ends its session as it starts.
+        """
         with suppress(HomeAssistantError):  # reported as a repair issue; no members then
             await self.members_file.async_load()
+        gate = hass.data[DATA_GATE]
         for subentry_id, settings in self.machine_settings.items():
             machine = Machine(hass, self, subentry_id, settings, self.stores[subentry_id])
             await machine.async_load()
             self.machines[subentry_id] = machine
+            gate.async_machine_started(machine)
 
     async def async_start_printers(self, hass: HomeAssistant) -> None:
         """Load each printer's baseline and spread their polls over their intervals."""

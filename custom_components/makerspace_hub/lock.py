@@ -1,4 +1,8 @@
-"""Lock per machine: Lockout. Locked = locked out for maintenance."""
+"""Lock per machine: Lockout. Locked = locked out for maintenance.
+
+Every user may lock a machine out; unlocking makes it usable again, which is for
+admins and automations (see `authority`).
+"""
 
 from typing import Any
 
@@ -6,6 +10,7 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .authority import async_require_make_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -31,6 +36,17 @@ async def async_setup_entry(
 class LockoutLock(MakerspaceEntity[Machine], LockEntity):
     """Locking locks the machine out; unlocking lets members use it again."""
 
+    def __init__(
+        self,
+        entry: MakerspaceConfigEntry,
+        subentry_id: str,
+        description: LockEntityDescription,
+        machine: Machine,
+    ) -> None:
+        """Attach the lock to its machine; keep the hub's settings for the caller check."""
+        super().__init__(entry, subentry_id, description, machine)
+        self._hub_settings = entry.runtime_data.settings
+
     @property
     def is_locked(self) -> bool:
         """Return True while the machine is locked out."""
@@ -41,5 +57,8 @@ class LockoutLock(MakerspaceEntity[Machine], LockEntity):
         self.source.async_set_flags(locked_out=True)
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        """End the lockout."""
+        """End the lockout, if the caller may make the machine usable."""
+        await async_require_make_usable(
+            self.hass, self._context, self._hub_settings, self.source.settings.display_name
+        )
         self.source.async_set_flags(locked_out=False)

@@ -14,11 +14,22 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .access import AccessEvent, AccessRefusedError, MachineState, Roster
+from .access import (
+    GUESS_LIMIT,
+    GUESS_LOCK_SEC,
+    GUESS_WINDOW_SEC,
+    AccessEvent,
+    AccessRefusedError,
+    MachineState,
+    Roster,
+)
 from .alerts import async_send_alert
 from .board_protocol import BoardUpdate, Reply
 from .const import DOMAIN, LOGGER
 from .event_source import EventSource
+from .fob_keys import FobKeys
+from .installation import async_get_fob_keys
+from .issues import async_set_issue
 from .settings import MachineSettings
 from .state_store import OwnerStore
 
@@ -29,11 +40,12 @@ ONLINE_WINDOW = timedelta(seconds=30)
 # A heartbeat that changes only the board's readings (uptime, WiFi, check-in time)
 # is saved at most this often: an SD card need not be written every 10 s.
 READINGS_SAVE_INTERVAL = timedelta(minutes=5)
-_READINGS = ("last_checkin", "telemetry", "uptime")
+_READINGS = ("last_checkin", "telemetry", "uptime", "boot_time", "uptime_lag")
 # While the relay is on, the usage sensor moves on this often.
 USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on.
 ALERT_EVENTS = {"oops", "lockout"}
+STATE_LOST_ISSUE = "machine_state_lost"
 
 
 class Machine(EventSource[AccessEvent]):
@@ -55,22 +67,33 @@ class Machine(EventSource[AccessEvent]):
         self.settings = settings
         self.store = store
         self.state = MachineState()
+        self.keys: FobKeys | None = None
         self._online_check: CALLBACK_TYPE | None = None
         self._usage_tick: CALLBACK_TYPE | None = None
         self._usage_hours = 0.0
         self._saved: dict[str, Any] = {}
         self._saved_at = 0.0
+        self._state_lost_reported = False
         self._running = True
 
     async def async_load(self) -> None:
-        """Read the saved state; data the rules cannot use is set aside."""
+        """Read the saved state; a state that cannot be used locks the machine out.
+
+        Whether the machine was oopsed or locked out for maintenance is then unknown:
+        it starts locked out ("state lost") until an admin has checked and unlocks it.
+        """
+        self.keys = await async_get_fob_keys(self.hass)
         data = self.store.data
         if data:
             try:
                 self.state = MachineState.from_dict(data)
             except (TypeError, ValueError) as err:
                 await self.store.hub.async_reject(self.store, str(err))
-                self.state = MachineState()
+                self.state = MachineState.lost()
+        elif self.store.load_problem is not None:
+            self.state = MachineState.lost()
+        if self.state.state_lost:
+            LOGGER.error("%s starts locked out: its saved state could not be used", self.name)
         # Members may have changed while Home Assistant was down, and the settings
         # with a reconfigure (e.g. always_enabled switched off): judge again.
         self.async_recheck()
@@ -128,10 +151,13 @@ class Machine(EventSource[AccessEvent]):
     # --- changes ---------------------------------------------------------------------
 
     def _roster(self) -> Roster:
+        if self.keys is None:
+            raise RuntimeError("the machine is used before it was loaded")
         return Roster(
             self.hub.members_file.members,
             dt_util.now().date(),
             self.hub.settings.expiry_grace_days,
+            self.keys,
         )
 
     @callback
@@ -194,6 +220,11 @@ class Machine(EventSource[AccessEvent]):
         self._commit(events)
 
     @callback
+    def async_told_relay_off(self, reason: str) -> None:
+        """Take note that the board was told relay off while this machine was not running."""
+        self._commit(self.state.told_relay_off(self.settings, time.time(), reason))
+
+    @callback
     def async_recheck(self) -> None:
         """Re-judge the running session (members reloaded, a new day)."""
         if not self._running:
@@ -226,6 +257,7 @@ class Machine(EventSource[AccessEvent]):
     @callback
     def _commit(self, events: list[AccessEvent]) -> None:
         self._save()
+        self._update_state_lost_issue()
         if events or self.state.relay_on_since is None:
             # Running hours move with the minute tick, not with every heartbeat.
             self._refresh_usage()
@@ -234,7 +266,9 @@ class Machine(EventSource[AccessEvent]):
                 "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""
             )
             self._emit(event)
-            if event.type in ALERT_EVENTS and self.hub.settings.oops_alerts:
+            if event.type == "guessing" or (
+                event.type in ALERT_EVENTS and self.hub.settings.oops_alerts
+            ):
                 self._alert(event)
         if self.state.relay_on_since is not None and self._usage_tick is None:
             self._usage_tick = async_track_time_interval(
@@ -254,16 +288,39 @@ class Machine(EventSource[AccessEvent]):
         self._usage_hours = round(self.state.usage_hours(time.time()), 3)
 
     @callback
+    def _update_state_lost_issue(self) -> None:
+        lost = self.state.state_lost
+        if lost == self._state_lost_reported:
+            return
+        self._state_lost_reported = lost
+        async_set_issue(
+            self.hass,
+            f"{STATE_LOST_ISSUE}_{self.store.hub.entry_id}_{self.subentry_id}",
+            STATE_LOST_ISSUE,
+            {"machine": self.settings.display_name, "file": str(self.store.path)} if lost else None,
+        )
+
+    @callback
     def _alert(self, event: AccessEvent) -> None:
-        what = "was oopsed" if event.type == "oops" else "was locked out"
-        by = f" (in use by {event.member})" if event.member else ""
+        name = self.settings.display_name
+        if event.type == "guessing":
+            title = f"{name}: someone may be guessing fob codes"
+            message = (
+                f"More than {GUESS_LIMIT} unknown cards were presented at {name} within "
+                f"{GUESS_WINDOW_SEC:.0f} s. Its board refuses every card for "
+                f"{GUESS_LOCK_SEC / 60:.0f} minutes (an admin's Clear ends that early)."
+            )
+        else:
+            what = "was oopsed" if event.type == "oops" else "was locked out"
+            by = f" (in use by {event.member})" if event.member else ""
+            title = f"{name} {what}"
+            message = f"{name} {what}{by}. It stays off until an admin clears it."
         self.hass.async_create_background_task(
             async_send_alert(
                 self.hass,
                 self.hub.settings,
-                title=f"{self.settings.display_name} {what}",
-                message=f"{self.settings.display_name} {what}{by}. It stays off until an "
-                "admin clears it.",
+                title=title,
+                message=message,
                 notification_id=f"{DOMAIN}_{self.subentry_id}_{event.type}",
             ),
             f"{DOMAIN} {event.type} alert",

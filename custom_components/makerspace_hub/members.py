@@ -1,9 +1,11 @@
 """Members and their fobs: the dm_mac `users.json` (users-file spec).
 
 Pure Python. `parse_members` validates a whole file and either returns `Members`
-or raises `MembersFileError` naming the entry at fault; a file that fails never
+or raises `MembersFileError` naming the entry at fault (its account id, never a digit
+of a fob code: the problem lands in logs and repair issues); a file that fails never
 replaces the members already loaded (that is the caller's rule to keep).
-Fob codes are credentials: `mask_fob` is the only form in which they leave here.
+Fob codes are credentials: they never leave here (states, events and logs show a
+keyed tag, see `fob_keys`), and errors name the entry, never any digit of a code.
 """
 
 from collections.abc import Mapping
@@ -31,13 +33,6 @@ class MembersFileError(ValueError):
 def normalize_fob(rfid_value: str) -> str:
     """Left-pad a board's tag number to 10 characters (ESPHome strips leading zeros)."""
     return rfid_value.rjust(FOB_LENGTH, "0")
-
-
-def mask_fob(fob: str | None) -> str | None:
-    """Return a fob code masked to its last 4 digits, e.g. `••••••5678`."""
-    if not fob:
-        return None
-    return "•" * max(len(fob) - 4, 0) + fob[-4:]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,9 +113,7 @@ def _member(raw: Any) -> Member:
         if not fob:
             raise MembersFileError("a fob code is empty")
         if not _FOB_RE.fullmatch(fob):
-            raise MembersFileError(
-                f"fob code ending in {fob[-4:]!r} is not a 10-digit zero-padded code"
-            )
+            raise MembersFileError("a fob code is not a 10-digit zero-padded code")
     authorizations = raw.get("authorizations")
     if not isinstance(authorizations, list) or not all(isinstance(a, str) for a in authorizations):
         raise MembersFileError("authorizations must be a list of strings")
@@ -168,8 +161,7 @@ def parse_members(raw: bytes) -> Members:
         for fob in member.fob_codes:
             if (holder := by_fob.get(fob)) is not None and holder is not member:
                 raise MembersFileError(
-                    f"fob code ending in {fob[-4:]!r} also belongs to account {holder.account_id}",
-                    label,
+                    f"a fob code also belongs to account {holder.account_id}", label
                 )
             by_fob[fob] = member
         by_account[member.account_id] = member

@@ -2,7 +2,9 @@
 
 Machine actions take machine devices or entities as target (areas, floors and
 labels work too), or a `machine` field with a machine's name or alias (case-insensitive).
-Errors a user can cause are translated ServiceValidationErrors.
+Errors a user can cause are translated ServiceValidationErrors. Unoops, unlock and
+clear make a machine usable again and are for admins and automations (see `authority`);
+oops and lockout are for everyone.
 """
 
 from collections.abc import Iterable
@@ -32,6 +34,7 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
+from .authority import async_identify, check_make_usable
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -60,6 +63,7 @@ FLAG_ACTIONS: dict[str, dict[str, bool]] = {
     "unlock": {"locked_out": False},
     "clear": {"oopsed": False, "locked_out": False},
 }
+MAKE_USABLE_ACTIONS = frozenset({"unoops", "unlock", "clear"})
 
 
 def _hubs(hass: HomeAssistant) -> list[MakerspaceConfigEntry]:
@@ -150,7 +154,15 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
 
     async def set_flags(call: ServiceCall) -> None:
-        for machine in machines_of_call(hass, call):
+        # Who is calling is known before the machines are: no await between choosing
+        # the machines and changing them.
+        caller = await async_identify(hass, call.context)
+        machines = machines_of_call(hass, call)
+        if call.service in MAKE_USABLE_ACTIONS:
+            # Every machine is checked before any changes: a refusal changes none of them.
+            for machine in machines:
+                check_make_usable(caller, machine.hub.settings, machine.settings.display_name)
+        for machine in machines:
             machine.async_set_flags(**FLAG_ACTIONS[call.service])
 
     for action in FLAG_ACTIONS:

@@ -30,6 +30,7 @@ from .const import (
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
+    CONF_NON_ADMINS_MAKE_USABLE,
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PAUSE_ENTITY,
@@ -170,6 +171,8 @@ class HubSettings:
     webhooks_allow_internet: bool = False
     oops_alerts: bool = False
     print_warning_alerts: bool = False
+    # Off: only admins (and automations) make a machine usable again; see `authority`.
+    non_admins_make_usable: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -190,6 +193,7 @@ class HubSettings:
             webhooks_allow_internet=_bool(options, CONF_WEBHOOKS_ALLOW_INTERNET, False),
             oops_alerts=_bool(options, CONF_OOPS_ALERTS, False),
             print_warning_alerts=_bool(options, CONF_PRINT_WARNING_ALERTS, False),
+            non_admins_make_usable=_bool(options, CONF_NON_ADMINS_MAKE_USABLE, False),
         )
 
     def as_options(self) -> dict[str, Any]:
@@ -202,6 +206,7 @@ class HubSettings:
             CONF_WEBHOOKS_ALLOW_INTERNET: self.webhooks_allow_internet,
             CONF_OOPS_ALERTS: self.oops_alerts,
             CONF_PRINT_WARNING_ALERTS: self.print_warning_alerts,
+            CONF_NON_ADMINS_MAKE_USABLE: self.non_admins_make_usable,
         }
         optional = {
             CONF_ML_API_URL: self.ml_api_url,

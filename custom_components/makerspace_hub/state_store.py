@@ -8,7 +8,8 @@ waits on the disk, and nothing that answers a board ever awaits a save.
   coalesce, and the newest is written once when the thread ends.
 - Each attempt is bounded by STATE_SAVE_TIMEOUT_SEC: past it the attempt counts as a
   timeout of the owner (a lifetime count kept in the state file) and its thread is
-  left to finish; its outcome is consumed, never raised.
+  left to finish; its outcome is consumed, never raised. An attempt that stays stuck
+  counts again every STATE_SAVE_RECOUNT_SEC, still on its one thread.
 - Stores live in `hass.data` across reloads of a hub, so a reload during a hung disk
   neither loses the newest state nor starts a second thread for the same file.
 
@@ -28,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_at, async_call_later
 
 from .const import LOGGER
 from .persistence import STATE_SAVE_TIMEOUT_SEC, LoadedState, encode_state, lock_path
@@ -39,6 +40,13 @@ if TYPE_CHECKING:
 # After a failed write (e.g. a read-only folder) the newest state is retried this
 # often even when nothing changes.
 SAVE_RETRY_SEC = 30.0
+# A save that stays stuck past its first timeout counts another one this often (at
+# 2 s, 10 s, 18 s... after it started). The per-owner alert needs an owner's 2nd
+# timeout and the fleet alert two owners, so counting a hang once would never alert
+# a hub with one machine. dm_mac's boards sent a request every 10 s, each with its
+# own 2 s save timeout, so a hung disk cost a machine one timeout per ~10 s there
+# too: 2 + 8 s puts the 2nd timeout, and the alert, 10 s into a hang.
+STATE_SAVE_RECOUNT_SEC = 8.0
 
 KIND_LABELS = {
     "machine": "machine",
@@ -93,6 +101,7 @@ class SaveAttempt:
     started: float
     future: asyncio.Future[None]  # the thread's outcome
     settled: asyncio.Future[None]  # resolved once the store has taken the outcome in
+    deadline: float  # loop time at which the attempt counts its next timeout
     timed_out: bool = False
     cancel_deadline: CALLBACK_TYPE | None = field(default=None, repr=False)
 
@@ -108,6 +117,8 @@ class OwnerStore:
         self.path = hub.folder / kind / f"{name}.json"
         self.save_timeouts = 0
         self.loaded = False
+        # Why the state file could not be used when it was read (None: it could).
+        self.load_problem: str | None = None
         self.last_error: str | None = None
         self.writable = True
         self._data: dict[str, Any] | None = None
@@ -147,6 +158,7 @@ class OwnerStore:
         self._data = loaded.data
         self.save_timeouts = loaded.save_timeouts
         self.writable = loaded.writable
+        self.load_problem = loaded.problem
         self.loaded = True
 
     @callback
@@ -185,27 +197,51 @@ class OwnerStore:
         hass = self.hub.hass
         future = run_in_thread(hass, self.hub.storage.writer.write, self.path, payload)
         attempt = SaveAttempt(
-            started=time.monotonic(), future=future, settled=hass.loop.create_future()
+            started=time.monotonic(),
+            future=future,
+            settled=hass.loop.create_future(),
+            deadline=hass.loop.time() + STATE_SAVE_TIMEOUT_SEC,
         )
         self._attempt = attempt
-        attempt.cancel_deadline = async_call_later(
-            hass, STATE_SAVE_TIMEOUT_SEC, HassJob(partial(self._on_deadline, attempt))
-        )
+        self._schedule_deadline(attempt)
         future.add_done_callback(partial(self._on_attempt_done, attempt))
+
+    @callback
+    def _schedule_deadline(self, attempt: SaveAttempt) -> None:
+        # At fixed points after the start, not "8 s after the last count", so a
+        # late timer does not push every later count back.
+        attempt.cancel_deadline = async_call_at(
+            self.hub.hass,
+            HassJob(partial(self._on_deadline, attempt)),
+            attempt.deadline,
+        )
 
     @callback
     def _on_deadline(self, attempt: SaveAttempt, _now: Any) -> None:
         attempt.cancel_deadline = None
-        if attempt.future.done():
+        if attempt.future.done() or self._retired:
             return
-        attempt.timed_out = True
         self.save_timeouts += 1
         self._dirty = True  # the new count must reach the disk too
-        LOGGER.warning(
-            "Saving the state of %s takes longer than %.0f s; the disk may be slow or hung",
-            self.label,
-            STATE_SAVE_TIMEOUT_SEC,
-        )
+        if not attempt.timed_out:
+            attempt.timed_out = True
+            LOGGER.warning(
+                "Saving the state of %s takes longer than %.0f s; the disk may be slow or hung",
+                self.label,
+                STATE_SAVE_TIMEOUT_SEC,
+            )
+        else:  # warned once; the counts and the repair issue show the rest
+            LOGGER.debug(
+                "Saving the state of %s is still stuck after %.0f s",
+                self.label,
+                time.monotonic() - attempt.started,
+            )
+        # The same thread goes on: counting again never starts another write. A
+        # timer that fired late counts once, not once per point it slept through.
+        now = self.hub.hass.loop.time()
+        while attempt.deadline <= now:
+            attempt.deadline += STATE_SAVE_RECOUNT_SEC
+        self._schedule_deadline(attempt)
         self.hub.async_save_timed_out(self)
 
     @callback
@@ -272,6 +308,10 @@ class OwnerStore:
         if self._retry is not None:
             self._retry()
             self._retry = None
+        if self._attempt is not None and self._attempt.cancel_deadline is not None:
+            # A retired owner has nobody to alert about: stop counting its hang.
+            self._attempt.cancel_deadline()
+            self._attempt.cancel_deadline = None
         if self._attempt is None:
             self._async_delete_file()
 

@@ -38,13 +38,14 @@ from .persistence import (
     set_aside_invalid,
 )
 from .settings import HubSettings
-from .state_store import OwnerStore
+from .state_store import STATE_SAVE_RECOUNT_SEC, OwnerStore
 
 DATA_STORAGE: HassKey["StateStorage"] = HassKey(f"{DOMAIN}_storage")
 
 STORAGE_ISSUE_WINDOW_SEC = 600.0
 STATE_LOAD_TIMEOUT_SEC = 30.0
-# The per-owner alert fires on this lifetime timeout (one transient stall is tolerated).
+# The per-owner alert fires on this lifetime timeout (one transient stall is tolerated;
+# a save that stays stuck reaches it on its own, see STATE_SAVE_RECOUNT_SEC).
 OWNER_ALERT_TIMEOUT = 2
 # The fleet alert waits this long for more owners hit by the same hang.
 FLEET_ALERT_GATHER_SEC = 5.0
@@ -135,7 +136,7 @@ class HubStorage:
         if loaded.set_aside is not None:
             LOGGER.error(
                 "The state file of %s could not be used (%s); it was moved to %s and %s "
-                "starts from defaults",
+                "starts from safe defaults",
                 store.label,
                 loaded.problem,
                 loaded.set_aside,
@@ -219,16 +220,17 @@ class HubStorage:
 
     @callback
     def async_save_timed_out(self, store: OwnerStore) -> None:
-        """Count an attempt of `store` that ran past STATE_SAVE_TIMEOUT_SEC; alert."""
+        """Count a timeout of `store` (a save past its deadline, or still stuck); alert."""
         self.last_timeout = time.monotonic()
         if store.save_timeouts == OWNER_ALERT_TIMEOUT:
             self._alert(
                 f"owner_{store.kind}_{store.name}",
                 f"Saving the state of {store.label} timed out again",
-                f"Saving the state of {store.label} took longer than "
-                f"{STATE_SAVE_TIMEOUT_SEC:.0f} s for the {OWNER_ALERT_TIMEOUT}nd time "
-                f"({store.save_timeouts} timeouts so far). The disk of Home Assistant is "
-                "probably slow or hung. Machines keep working from memory.",
+                f"Saving the state of {store.label} timed out again "
+                f"({store.save_timeouts} timeouts so far: a save counts one when it takes "
+                f"longer than {STATE_SAVE_TIMEOUT_SEC:.0f} s, and one more every "
+                f"{STATE_SAVE_RECOUNT_SEC:.0f} s while it stays stuck). The disk of Home "
+                "Assistant is probably slow or hung. Machines keep working from memory.",
             )
         if self.tracker.record(store.label) is not None:
             # Owners hit by the same hang time out within moments of each other:

@@ -12,7 +12,6 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigSubentry, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.script import async_validate_actions_config
 from homeassistant.helpers.selector import (
     ActionSelector,
@@ -32,6 +31,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import slugify
 import voluptuous as vol
 
+from .board_gate import board_url
 from .const import (
     CONF_ACTION,
     CONF_ALIAS,
@@ -89,17 +89,14 @@ from .settings import (
 )
 
 CONF_HAS_SECOND_RELAY = "has_second_relay"
+CONF_NEW_BOARD_URL = "new_board_url"
 CONF_MACHINES_JSON = "machines_json"
 MAX_SCHEDULE_SECONDS = 86400
 
 
 def _board_url(flow: ConfigSubentryFlow, webhook_id: str) -> str:
     """Return the URL a board posts to: Home Assistant's own address on the LAN."""
-    path = webhook.async_generate_path(webhook_id)
-    try:
-        return get_url(flow.hass, allow_external=False, allow_cloud=False) + path
-    except NoURLAvailableError:
-        return f"http://<home-assistant-address>:8123{path}"
+    return board_url(flow.hass, webhook_id)
 
 
 def _authorizations_selector(known: list[str]) -> SelectSelector:
@@ -196,6 +193,7 @@ class MachineSubentryFlow(_HubSubentryFlow):
     def __init__(self) -> None:
         """Start with nothing entered."""
         self._machine: dict[str, Any] = {}
+        self._new_board_url = False
 
     def _known_authorizations(self) -> list[str]:
         names = {
@@ -218,7 +216,7 @@ class MachineSubentryFlow(_HubSubentryFlow):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a machine's rules (its webhook stays)."""
+        """Change a machine's rules; its webhook stays unless a new board URL is asked for."""
         return await self._async_machine_step("reconfigure", user_input)
 
     async def _async_machine_step(
@@ -243,6 +241,7 @@ class MachineSubentryFlow(_HubSubentryFlow):
                     errors[CONF_NAME] = "name_taken"
                 else:
                     self._machine = machine
+                    self._new_board_url = bool(user_input.get(CONF_NEW_BOARD_URL))
                     if user_input[CONF_HAS_SECOND_RELAY]:
                         return await self.async_step_second_relay()
                     return self._async_finish_machine(None)
@@ -262,6 +261,10 @@ class MachineSubentryFlow(_HubSubentryFlow):
                 vol.Required(CONF_HAS_SECOND_RELAY, default=False): BooleanSelector(),
             }
         )
+        if current:  # a leaked URL can be replaced; the old one then answers relay off
+            schema = schema.extend(
+                {vol.Required(CONF_NEW_BOARD_URL, default=False): BooleanSelector()}
+            )
         placeholders = {}
         if current:
             placeholders = {
@@ -305,22 +308,36 @@ class MachineSubentryFlow(_HubSubentryFlow):
         )
 
     def _async_finish_machine(self, second_relay: SecondRelaySettings | None) -> SubentryFlowResult:
-        webhook_id = self._current().get(CONF_WEBHOOK_ID) or webhook.async_generate_id()
+        webhook_id = self._current().get(CONF_WEBHOOK_ID)
+        if webhook_id is None or self._new_board_url:
+            webhook_id = webhook.async_generate_id()
         machine = replace(
             MachineSettings.from_data(self._machine),
             second_relay=second_relay,
             webhook_id=webhook_id,
         )
+        placeholders = {
+            "board_url": _board_url(self, webhook_id),
+            "hub_url": _board_url(self, self._get_entry().data[CONF_WEBHOOK_ID]),
+            "name": machine.name,
+        }
+        if self._new_board_url:
+            # `async_update_and_abort` shows no placeholders (Home Assistant 2025.4):
+            # update, then abort with the new URL. The board gate retires the old one.
+            self.hass.config_entries.async_update_subentry(
+                self._get_entry(),
+                self._get_reconfigure_subentry(),
+                title=machine.display_name,
+                data=machine.as_data(),
+                unique_id=machine.name,
+            )
+            return self.async_abort(reason="new_board_url", description_placeholders=placeholders)
         return self._finish(
             title=machine.display_name,
             data=machine.as_data(),
             unique_id=machine.name,
             description="board_urls",
-            description_placeholders={
-                "board_url": _board_url(self, webhook_id),
-                "hub_url": _board_url(self, self._get_entry().data[CONF_WEBHOOK_ID]),
-                "name": machine.name,
-            },
+            description_placeholders=placeholders,
         )
 
     async def async_step_import_dm_mac(

@@ -2,9 +2,10 @@
 
 Relay: on = the machine is powered.
 
-Turning it off ends the session (the card must be presented again); turning it on
-is a remote enable by a Home Assistant admin, recorded as an override session, and
-refused while the machine is oopsed or locked out.
+Turning it off ends the session (the card must be presented again) and is open to
+every user; turning it on is a remote enable by a Home Assistant admin or an
+automation (see `authority`), recorded as an override session, and refused while the
+machine is oopsed or locked out.
 """
 
 from typing import Any
@@ -13,6 +14,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .authority import async_require_make_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -48,19 +50,28 @@ async def async_setup_entry(
 class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
     """The machine's relay."""
 
+    def __init__(
+        self,
+        entry: MakerspaceConfigEntry,
+        subentry_id: str,
+        description: SwitchEntityDescription,
+        machine: Machine,
+    ) -> None:
+        """Attach the relay to its machine; keep the hub's settings for the caller check."""
+        super().__init__(entry, subentry_id, description, machine)
+        self._hub_settings = entry.runtime_data.settings
+
     @property
     def is_on(self) -> bool:
         """Return True while the relay is energized."""
         return self.source.reply.relay
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Enable the machine remotely, as the admin who asked."""
-        name = REMOTE_NAME
-        if self._context is not None and self._context.user_id is not None:
-            user = await self.hass.auth.async_get_user(self._context.user_id)
-            if user is not None and user.name:
-                name = user.name
-        self.source.async_remote_enable(name)
+        """Enable the machine remotely, as the admin (or automation) who asked."""
+        caller = await async_require_make_usable(
+            self.hass, self._context, self._hub_settings, self.source.settings.display_name
+        )
+        self.source.async_remote_enable(caller.name or REMOTE_NAME)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Switch the machine off; the member must present the card again."""

@@ -94,6 +94,7 @@ class Board:
         self.uptime = dice.uniform(1_000, 100_000)
         self.card = ""
         self.relay_expected = False
+        self.heard = False
         self.signal = dice.randint(-75, -45)  # dBm, as ESPHome reports it
         self.temperature = dice.uniform(45, 60)
 
@@ -128,6 +129,15 @@ class Board:
 
     async def post(self, session: aiohttp.ClientSession, tally: Tally) -> None:
         """Post the state once; time and check the reply."""
+        if not self.heard and self.card:
+            # A board's first post (WiFi connected) comes before it reads a card: the
+            # hub judges no card of a board it never heard from (it may have been in
+            # the reader at boot).
+            card, expected = self.card, self.relay_expected
+            self.card, self.relay_expected = "", False
+            await self.post(session, tally)
+            self.card, self.relay_expected = card, expected
+        self.heard = True
         started = time.perf_counter()
         try:
             async with (

@@ -79,6 +79,7 @@ class Board:
         self.outputs = Outputs()
         self.errors = 0
         self._booted = time.monotonic()
+        self._heard = False
         self._lock = asyncio.Lock()
 
     def body(self) -> dict[str, Any]:
@@ -96,6 +97,7 @@ class Board:
 
     async def post(self) -> dict[str, Any] | None:
         """Post the state; apply and return the reply if it is a good one."""
+        self._heard = True
         async with self._lock:
             try:
                 async with self.session.post(
@@ -133,6 +135,10 @@ class Board:
 
     async def insert(self, card: str) -> dict[str, Any] | None:
         """Put a card in the reader ("" takes it out) and post."""
+        if not self._heard and card:
+            # A board posts when WiFi connects, before it reads a card: the hub judges
+            # no card of a board it never heard from (it may have been in at boot).
+            await self.post()
         self.card = card
         return await self.post()
 

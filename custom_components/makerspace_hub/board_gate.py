@@ -1,0 +1,357 @@
+"""Which board URLs answer, and how: every hub's and machine's webhook, from start-up on.
+
+Early answers: the integration's `async_setup` registers the webhook of every hub
+entry that is not disabled and of each of its machines, and keeps them in step with
+the entries (hubs and machines added, new board URLs, machines removed). A post is
+answered by its running machine when the hub is loaded and runs it. Otherwise (the
+hub starting, reloading, retrying its setup or failed, a machine that could not be
+set up) the board gets a valid six-key reply with everything off and the reason on
+its display. That relay-off ends the machine's session like any other: a running
+machine hears of it at once, one not running yet when it starts
+(`async_machine_started`), so a reload never switches a saw off and then on again.
+Before `async_setup` (Home Assistant starting) and for a disabled or deleted hub,
+Home Assistant answers an empty 200 itself.
+
+Retired URLs: a board URL that stops being one (a new URL was issued, its machine
+was removed) keeps answering relay off with "New URL needed" and never judges a card
+again; like every relay-off, the answer ends the session of the machine the post
+speaks for. Webhook ids are secrets: logs show only their last 4 characters.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    SOURCE_IGNORE,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.storage import Store
+from homeassistant.util.hass_dict import HassKey
+
+from .board_protocol import (
+    HUB_FAILED,
+    HUB_NOT_RUNNING,
+    HUB_RETRYING,
+    HUB_STARTING,
+    MACHINE_NOT_SET_UP,
+    NEW_URL_NEEDED,
+    BoardRequestError,
+    BoardUpdate,
+    Screen,
+)
+from .const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
+from .machine import Machine
+from .settings import HubSettings, InvalidConfigError
+from .webhooks import (
+    ALL_METHODS,
+    async_read_update,
+    check_own_machine,
+    early_reply,
+    from_local_network,
+    machine_reply,
+    mask_webhook_id,
+    refuse,
+    refuse_internet,
+    required_machine_name,
+    unknown_machine,
+)
+
+if TYPE_CHECKING:
+    from .hub import MakerspaceHub
+
+DATA_GATE: HassKey["BoardGate"] = HassKey(f"{DOMAIN}_board_gate")
+
+# Hub entry data: the retired board URLs, oldest first, as [webhook id, machine
+# subentry id or None for the hub's URL]. Kept in the entry rather than in a Store of
+# their own: the entry is saved in the same write as the change that retires an id
+# (so no restart can come between "not a board URL any more" and "retired"), it goes
+# away with the hub, and a backup carries it with the ids it guards.
+CONF_RETIRED_WEBHOOK_IDS = "retired_webhook_ids"
+# Past this many the oldest gets Home Assistant's empty 200 (boards treat it as no reply).
+MAX_RETIRED_WEBHOOK_IDS = 50
+
+# Relay-offs not yet heard by their machine, in .storage (written off the loop, soon).
+TOLD_OFF_KEY = f"{DOMAIN}.told_off"
+TOLD_OFF_VERSION = 1
+TOLD_OFF_SAVE_DELAY_SEC = 1.0
+
+# Session end reasons (Access events).
+REASON_NOT_RUNNING = "hub_not_running"
+REASON_RETIRED_URL = "new_url_needed"
+
+_NOT_RUNNING_SCREENS: dict[ConfigEntryState, Screen] = {
+    ConfigEntryState.SETUP_IN_PROGRESS: HUB_STARTING,
+    ConfigEntryState.SETUP_RETRY: HUB_RETRYING,
+    ConfigEntryState.NOT_LOADED: HUB_NOT_RUNNING,
+    ConfigEntryState.UNLOAD_IN_PROGRESS: HUB_NOT_RUNNING,
+    ConfigEntryState.LOADED: MACHINE_NOT_SET_UP,  # its subentry is invalid
+}  # any other state (setup or migration error, failed unload): HUB_FAILED
+
+
+def board_url(hass: HomeAssistant, webhook_id: str) -> str:
+    """Return the URL a board posts to: Home Assistant's own address on the LAN."""
+    path = webhook.async_generate_path(webhook_id)
+    try:
+        return get_url(hass, allow_external=False, allow_cloud=False) + path
+    except NoURLAvailableError:
+        return f"http://<home-assistant-address>:8123{path}"
+
+
+def board_ids(entry: ConfigEntry) -> dict[str, str | None]:
+    """Return the entry's board URLs: webhook id -> machine subentry id (None: the hub's)."""
+    ids: dict[str, str | None] = {}
+    if isinstance(hub_id := entry.data.get(CONF_WEBHOOK_ID), str) and hub_id:
+        ids[hub_id] = None
+    for subentry in entry.subentries.values():
+        webhook_id = subentry.data.get(CONF_WEBHOOK_ID)
+        if (
+            subentry.subentry_type == SUBENTRY_MACHINE
+            and isinstance(webhook_id, str)
+            and webhook_id
+        ):
+            ids.setdefault(webhook_id, subentry.subentry_id)
+    return ids
+
+
+def retired_ids(entry: ConfigEntry) -> dict[str, str | None]:
+    """Return the entry's retired board URLs, oldest first (unreadable items skipped)."""
+    raw = entry.data.get(CONF_RETIRED_WEBHOOK_IDS)
+    retired: dict[str, str | None] = {}
+    for item in raw if isinstance(raw, list) else []:
+        if (
+            isinstance(item, list | tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and (item[1] is None or isinstance(item[1], str))
+        ):
+            retired[item[0]] = item[1]
+    return retired
+
+
+def _machine_named(entry: ConfigEntry, name: str) -> str | None:
+    return next(
+        (
+            subentry.subentry_id
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_MACHINE and subentry.data.get(CONF_NAME) == name
+        ),
+        None,
+    )
+
+
+def _allows_internet(entry: ConfigEntry, hub: "MakerspaceHub | None") -> bool:
+    if hub is not None:
+        return hub.settings.webhooks_allow_internet
+    try:
+        return HubSettings.from_options(entry.options).webhooks_allow_internet
+    except InvalidConfigError:
+        return False  # unreadable options: the safe default
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    entry_id: str
+    machine: str | None  # the machine subentry's id; None: the hub's URL
+    retired: bool = False
+
+
+class BoardGate:
+    """The registered board webhooks of every hub, and who answers each post."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Answer nothing yet."""
+        self.hass = hass
+        self._routes: dict[str, _Route] = {}
+        # Each entry's board URLs when last seen: one that disappears is retired.
+        self._seen: dict[str, dict[str, str | None]] = {}
+        # Boards told relay off while their machine was not running, by machine
+        # subentry id: the session ends when the machine starts. Saved too: Home
+        # Assistant may stop (a crash during start-up) before the machine starts, and
+        # the relay that went off must not come back on with the next start.
+        self._told_off: dict[str, str] = {}
+        self._store: Store[dict[str, str]] = Store(hass, TOLD_OFF_VERSION, TOLD_OFF_KEY)
+        self._machines: dict[str, Machine] = {}  # set up, or being set up
+        self._warned: set[str] = set()
+
+    async def async_load(self) -> None:
+        """Read the relay-offs of the last run that no machine has heard of yet."""
+        data = await self._store.async_load()
+        if isinstance(data, dict):
+            self._told_off.update(
+                (key, value)
+                for key, value in data.items()
+                if isinstance(key, str) and isinstance(value, str)
+            )
+
+    @callback
+    def _save_told_off(self) -> None:
+        self._store.async_delay_save(lambda: dict(self._told_off), TOLD_OFF_SAVE_DELAY_SEC)
+
+    @callback
+    def async_start(self) -> None:
+        """Answer every configured board URL, and follow the entries from now on."""
+        for entry in self.hass.config_entries.async_entries(DOMAIN, include_ignore=False):
+            self.async_sync(entry)
+        # Sent for every added, changed (also a new state) and removed entry: the
+        # registrations follow at once, also while a hub is not loaded.
+        async_dispatcher_connect(self.hass, SIGNAL_CONFIG_ENTRY_CHANGED, self._entry_changed)
+
+    @callback
+    def _entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        if entry.domain != DOMAIN or entry.source == SOURCE_IGNORE:
+            return
+        if change is ConfigEntryChange.REMOVED:
+            self.async_forget(entry.entry_id)
+        else:
+            self.async_sync(entry)
+
+    @callback
+    def async_sync(self, entry: ConfigEntry) -> None:
+        """Register the entry's board URLs; retire those that stopped being one."""
+        current = board_ids(entry)
+        seen = self._seen.get(entry.entry_id, {})
+        self._seen[entry.entry_id] = current
+        retired = retired_ids(entry)
+        retired |= {
+            webhook_id: machine
+            for webhook_id, machine in seen.items()
+            if webhook_id not in current and webhook_id not in retired
+        }
+        kept = dict(
+            [
+                (webhook_id, machine)
+                for webhook_id, machine in retired.items()
+                if webhook_id not in current
+            ][-MAX_RETIRED_WEBHOOK_IDS:]
+        )
+        stored = [[webhook_id, machine] for webhook_id, machine in kept.items()]
+        routes: dict[str, _Route] = {}
+        if not entry.disabled_by:
+            routes = {
+                webhook_id: _Route(entry.entry_id, machine, retired=True)
+                for webhook_id, machine in kept.items()
+            } | {
+                webhook_id: _Route(entry.entry_id, machine)
+                for webhook_id, machine in current.items()
+            }
+        self._set_routes(entry.entry_id, routes)
+        if stored != entry.data.get(CONF_RETIRED_WEBHOOK_IDS, []):
+            # Last: the update is dispatched back here, and finds nothing left to do.
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_RETIRED_WEBHOOK_IDS: stored}
+            )
+
+    @callback
+    def async_forget(self, entry_id: str) -> None:
+        """Stop answering a deleted hub's board URLs (Home Assistant answers then)."""
+        self._set_routes(entry_id, {})
+        self._seen.pop(entry_id, None)
+
+    @callback
+    def _set_routes(self, entry_id: str, routes: dict[str, _Route]) -> None:
+        for webhook_id, route in list(self._routes.items()):
+            if route.entry_id == entry_id and webhook_id not in routes:
+                webhook.async_unregister(self.hass, webhook_id)
+                del self._routes[webhook_id]
+        for webhook_id, route in routes.items():
+            if (known := self._routes.get(webhook_id)) is None:
+                try:
+                    webhook.async_register(
+                        self.hass,
+                        DOMAIN,
+                        "Makerspace board",
+                        webhook_id,
+                        self._async_handle,
+                        local_only=False,  # enforced per post, see webhooks
+                        allowed_methods=ALL_METHODS,
+                    )
+                except ValueError:
+                    LOGGER.error(
+                        "Board URL %s is used by another integration",
+                        mask_webhook_id(webhook_id),
+                    )
+                    continue
+            elif known.entry_id != entry_id:
+                continue  # another hub's: the first one keeps it
+            self._routes[webhook_id] = route
+
+    # --- machines --------------------------------------------------------------------
+
+    @callback
+    def async_machine_started(self, machine: Machine) -> None:
+        """Take a machine just loaded; end its session if its board was told relay off."""
+        self._machines[machine.subentry_id] = machine
+        if (reason := self._told_off.pop(machine.subentry_id, None)) is not None:
+            machine.async_told_relay_off(reason)
+            self._save_told_off()
+
+    @callback
+    def async_machines_stopping(self, machines: list[Machine]) -> None:
+        """Forget machines that are unloaded: their next start hears of relay-offs."""
+        for machine in machines:
+            if self._machines.get(machine.subentry_id) is machine:
+                del self._machines[machine.subentry_id]
+
+    @callback
+    def _told_relay_off(self, subentry_id: str, reason: str) -> None:
+        if (machine := self._machines.get(subentry_id)) is not None:
+            machine.async_told_relay_off(reason)
+        elif self._told_off.get(subentry_id) != reason:
+            self._told_off[subentry_id] = reason
+            self._save_told_off()
+
+    # --- posts -----------------------------------------------------------------------
+
+    async def _async_handle(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        route = self._routes.get(webhook_id)
+        entry = None if route is None else hass.config_entries.async_get_entry(route.entry_id)
+        if route is None or entry is None:  # unregistered while this post waited
+            return early_reply(HUB_NOT_RUNNING)
+        hub: MakerspaceHub | None = (
+            entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
+        )
+        where = "hub" if route.machine is None else "machine"
+        if not _allows_internet(entry, hub) and not from_local_network(hass, request):
+            warn = webhook_id not in self._warned
+            self._warned.add(webhook_id)
+            return refuse_internet(where, webhook_id, request, warn)
+        try:
+            update = await async_read_update(request)
+            if route.retired:
+                return self._answer_retired(entry, route, update)
+            subentry_id = route.machine
+            if subentry_id is None:
+                subentry_id = _machine_named(entry, required_machine_name(update))
+                if subentry_id is None:
+                    raise unknown_machine()
+            machine = hub.machines.get(subentry_id) if hub is not None else None
+            if route.machine is not None:
+                own = entry.subentries.get(subentry_id)
+                name = machine.name if machine is not None else own and own.data.get(CONF_NAME)
+                check_own_machine(update, str(name))
+        except BoardRequestError as err:
+            return refuse(where, err)
+        if machine is not None:
+            return machine_reply(machine, update)
+        self._told_relay_off(subentry_id, REASON_NOT_RUNNING)
+        return early_reply(_NOT_RUNNING_SCREENS.get(entry.state, HUB_FAILED))
+
+    def _answer_retired(
+        self, entry: ConfigEntry, route: _Route, update: BoardUpdate
+    ) -> web.Response:
+        subentry_id = route.machine
+        if subentry_id is None and update.machine_name is not None:
+            subentry_id = _machine_named(entry, update.machine_name)
+        if subentry_id is not None and subentry_id in entry.subentries:
+            self._told_relay_off(subentry_id, REASON_RETIRED_URL)
+        return early_reply(NEW_URL_NEEDED)
