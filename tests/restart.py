@@ -12,12 +12,37 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 from homeassistant import loader
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import async_test_home_assistant
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
+
+
+def copy_entry(entry: ConfigEntry) -> MockConfigEntry:
+    """Return the same hub entry (id, data, options, subentries) for another Home Assistant."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options=dict(entry.options),
+        entry_id=entry.entry_id,
+        subentries_data=[
+            {
+                "data": dict(sub.data),
+                "subentry_id": sub.subentry_id,
+                "subentry_type": sub.subentry_type,
+                "title": sub.title,
+                "unique_id": sub.unique_id,
+            }
+            for sub in entry.subentries.values()
+        ],
+    )
 
 
 async def stop(hass: HomeAssistant) -> None:
@@ -41,24 +66,7 @@ async def restarted(
         new.config.allowlist_external_dirs = {str(config_dir / "www"), str(config_dir / "media")}
         for entry in entries:
             if new.config_entries.async_get_entry(entry.entry_id) is None:
-                entry.__class__(
-                    domain=entry.domain,
-                    title=entry.title,
-                    unique_id=entry.unique_id,
-                    data=dict(entry.data),
-                    options=dict(entry.options),
-                    entry_id=entry.entry_id,
-                    subentries_data=[
-                        {
-                            "data": dict(sub.data),
-                            "subentry_id": sub.subentry_id,
-                            "subentry_type": sub.subentry_type,
-                            "title": sub.title,
-                            "unique_id": sub.unique_id,
-                        }
-                        for sub in entry.subentries.values()
-                    ],
-                ).add_to_hass(new)
+                copy_entry(entry).add_to_hass(new)
         for entry in entries:
             assert await new.config_entries.async_setup(entry.entry_id)
         await new.async_block_till_done()

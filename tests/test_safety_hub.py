@@ -44,7 +44,6 @@ from hypothesis.stateful import (
 )
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
     async_test_home_assistant,
 )
@@ -60,6 +59,7 @@ from custom_components.makerspace_hub.access import (
 from custom_components.makerspace_hub.const import DOMAIN
 
 from .makerspace import MACHINES, makerspace_entry, member, webhook_of
+from .restart import copy_entry
 from .test_safety_rules import Model
 
 # CI runs 40 examples; more hunt locally: SAFETY_HUB_EXAMPLES=500 pytest tests/test_safety_hub.py
@@ -148,24 +148,7 @@ class HubSafety(RuleBasedStateMachine):
             async_test_home_assistant(config_dir=str(self.folder))
         )
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=self.entry.title,
-            unique_id=self.entry.unique_id,
-            data=dict(self.entry.data),
-            options=dict(self.entry.options),
-            entry_id=self.entry.entry_id,
-            subentries_data=[
-                {
-                    "data": dict(sub.data),
-                    "subentry_id": sub.subentry_id,
-                    "subentry_type": sub.subentry_type,
-                    "title": sub.title,
-                    "unique_id": sub.unique_id,
-                }
-                for sub in self.entry.subentries.values()
-            ],
-        )
+        entry = copy_entry(self.entry)
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()

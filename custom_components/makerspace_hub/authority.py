@@ -14,12 +14,16 @@ operation of an entity, and it drops action responses on Home Assistant 2025.4.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
 from .const import DOMAIN
 from .settings import HubSettings
+
+if TYPE_CHECKING:
+    from .machine import Machine
 
 
 class CallerKind(StrEnum):
@@ -75,3 +79,12 @@ async def async_require_make_usable(
     caller = await async_identify(hass, context)
     check_make_usable(caller, settings, machine)
     return caller
+
+
+async def async_require_machine_usable(
+    hass: HomeAssistant, context: Context | None, machine: "Machine"
+) -> Caller:
+    """Return the caller of a make-usable operation on `machine`; raise if refused."""
+    return await async_require_make_usable(
+        hass, context, machine.hub.settings, machine.settings.display_name
+    )

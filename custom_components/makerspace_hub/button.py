@@ -11,7 +11,7 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authority import async_require_make_usable
+from .authority import async_require_machine_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -63,21 +63,8 @@ class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
 
     entity_description: MachineButtonDescription
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str,
-        description: MachineButtonDescription,
-        machine: Machine,
-    ) -> None:
-        """Attach the button to its machine; keep the hub's settings for the caller check."""
-        super().__init__(entry, subentry_id, description, machine)
-        self._hub_settings = entry.runtime_data.settings
-
     async def async_press(self) -> None:
         """Act, once the caller may (Clear is for admins and automations)."""
         if self.entity_description.makes_usable:
-            await async_require_make_usable(
-                self.hass, self._context, self._hub_settings, self.source.settings.display_name
-            )
+            await async_require_machine_usable(self.hass, self._context, self.source)
         self.entity_description.press_fn(self.source)

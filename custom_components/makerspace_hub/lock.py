@@ -10,7 +10,7 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authority import async_require_make_usable
+from .authority import async_require_machine_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -36,17 +36,6 @@ async def async_setup_entry(
 class LockoutLock(MakerspaceEntity[Machine], LockEntity):
     """Locking locks the machine out; unlocking lets members use it again."""
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str,
-        description: LockEntityDescription,
-        machine: Machine,
-    ) -> None:
-        """Attach the lock to its machine; keep the hub's settings for the caller check."""
-        super().__init__(entry, subentry_id, description, machine)
-        self._hub_settings = entry.runtime_data.settings
-
     @property
     def is_locked(self) -> bool:
         """Return True while the machine is locked out."""
@@ -58,7 +47,5 @@ class LockoutLock(MakerspaceEntity[Machine], LockEntity):
 
     async def async_unlock(self, **kwargs: Any) -> None:
         """End the lockout, if the caller may make the machine usable."""
-        await async_require_make_usable(
-            self.hass, self._context, self._hub_settings, self.source.settings.display_name
-        )
+        await async_require_machine_usable(self.hass, self._context, self.source)
         self.source.async_set_flags(locked_out=False)

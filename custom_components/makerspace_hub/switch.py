@@ -14,7 +14,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authority import async_require_make_usable
+from .authority import async_require_machine_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -50,17 +50,6 @@ async def async_setup_entry(
 class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
     """The machine's relay."""
 
-    def __init__(
-        self,
-        entry: MakerspaceConfigEntry,
-        subentry_id: str,
-        description: SwitchEntityDescription,
-        machine: Machine,
-    ) -> None:
-        """Attach the relay to its machine; keep the hub's settings for the caller check."""
-        super().__init__(entry, subentry_id, description, machine)
-        self._hub_settings = entry.runtime_data.settings
-
     @property
     def is_on(self) -> bool:
         """Return True while the relay is energized."""
@@ -68,9 +57,7 @@ class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Enable the machine remotely, as the admin (or automation) who asked."""
-        caller = await async_require_make_usable(
-            self.hass, self._context, self._hub_settings, self.source.settings.display_name
-        )
+        caller = await async_require_machine_usable(self.hass, self._context, self.source)
         self.source.async_remote_enable(caller.name or REMOTE_NAME)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
