@@ -35,7 +35,7 @@ def roster(data: list[dict[str, Any]] | None = None) -> Roster:
 def post(
     state: MachineState, settings: MachineSettings, fob: str | None, r: Roster | None = None
 ) -> list[str]:
-    update = BoardUpdate(machine_name=settings.name, oops=False, fob=fob, uptime=None)
+    update = BoardUpdate(machine_name=settings.name, oops=False, fob=fob, uptime=100)
     return [event.type for event in state.apply_update(update, settings, r or roster(), NOW)]
 
 
@@ -146,6 +146,7 @@ def test_unusable_saved_state(data: dict[str, Any], error: str) -> None:
 def test_a_card_on_a_remotely_enabled_machine_is_judged_like_a_swap() -> None:
     settings = MachineSettings(name="mill", authorizations_or=("Metal Mill",))
     state = MachineState(card=None)
+    post(state, settings, None)  # the board is known
     state.remote_enable(settings, "Admin", NOW)
     assert post(state, settings, "4242424242") == ["logout", "unknown_fob"]
     assert state.reply(settings).relay is False
@@ -359,3 +360,32 @@ def test_a_remote_enable_survives_the_card_becoming_known_but_not_an_unknown_boo
     fresh.remote_enable(MILL, "Admin", NOW)
     assert at(fresh, MILL, None, now=NOW + 10, uptime=5) == ["reboot", "logout"]
     assert not fresh.reply(MILL).relay
+
+
+def test_no_uptime_on_the_first_post_after_a_restart_ends_the_session() -> None:
+    state = MachineState(card=None)
+    at(state, MILL, "0012345678", now=NOW, uptime=100)
+    restored = MachineState.from_dict(state.as_dict())
+    assert at(restored, MILL, "0012345678", now=NOW + 10, uptime=None) == ["reboot", "logout"]
+    assert not restored.reply(MILL).relay
+
+
+def test_a_fob_taken_from_its_member_ends_the_session_it_runs() -> None:
+    state = MachineState(card=None)
+    at(state, MILL, "0012345678", now=NOW, uptime=100)
+    data = members(TODAY)
+    data[0]["fob_codes"] = ["0012340000"]  # Ada's fob was stolen: a new one for her
+    events = state.recheck(MILL, roster(data), NOW + 10)
+    assert [(e.type, e.reason) for e in events] == [("logout", "fob_removed")]
+    assert not state.reply(MILL).relay
+
+
+def test_a_state_that_breaks_the_rules_never_powers_a_flagged_machine() -> None:
+    # A restored backup, a hand-edited file: a member's session on an oopsed machine.
+    data = MachineState(card=None).as_dict() | {
+        "oopsed": True,
+        "session": {"kind": "member", "name": "Ada", "started": NOW, "account_id": "1"},
+    }
+    assert not MachineState.from_dict(data).reply(MILL).relay
+    throttled = data | {"oopsed": False, "throttled_until": NOW + 60}
+    assert not MachineState.from_dict(throttled).reply(MILL).relay

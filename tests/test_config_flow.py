@@ -396,4 +396,5 @@ async def test_reconfigure_issues_a_new_hub_board_url(
     response = await client.post(f"/api/webhook/{old}", json={"machine_name": "any"})
     assert (await response.json())["display"] == "New URL\nneeded"
     response = await client.post(f"/api/webhook/{new}", json={"machine_name": "any"})
-    assert response.status == 404  # the hub answers: it has no machine of that name
+    # The hub answers: it has no machine of that name.
+    assert (await response.json())["display"] == "Unknown machine\ncheck its name"

@@ -135,14 +135,22 @@ def body_refusals(raw: bytes, machine: str | None) -> set[tuple[int, str]]:
     if not isinstance(body, dict):
         return {NOT_OBJECT}
     found = {(400, problem) for problem in _field_problems(body)}
-    name = body.get("machine_name")
-    if machine is None and name is None:
+    if machine is None and body.get("machine_name") is None:
         found.add((400, "machine_name is required"))
-    elif machine is None and isinstance(name, str) and name not in NAMES:
-        found.add((404, "unknown machine"))
-    elif machine is not None and name is not None and name != machine:
-        found.add((400, "machine_name is not this webhook's machine"))
     return found
+
+
+def names_another_machine(request: Request) -> bool:
+    """Return True for a well-formed post naming a machine its URL does not run.
+
+    A renamed or removed machine's board: it gets a six-key relay-off reply, not a
+    4xx, on which a board would keep its relay on (safety spec).
+    """
+    body = json.loads(request.body, parse_constant=_no_constants)
+    name = body.get("machine_name")
+    if request.machine is None:
+        return isinstance(name, str) and name not in NAMES
+    return name is not None and name != request.machine
 
 
 def is_json_content(content_type: str | None) -> bool:
@@ -372,6 +380,20 @@ async def send(
         assert after == before
         return
     expected = refusals(request)
+    if not expected and names_another_machine(request):
+        assert response.status == 200, raw
+        reply = json.loads(raw)
+        assert set(reply) == REPLY_KEYS
+        assert (reply["relay"], reply["second_relay"]) == (False, False)
+        assert reply["display"] == "Unknown machine\ncheck its name"
+        if request.machine is None:
+            assert after[0] == before[0]  # no machine was told anything
+        else:  # the board behind this URL was told relay off: its session is over
+            assert machine_of(hub, request.machine).state.session is None
+            assert {k: v for k, v in after[0].items() if k != request.machine} == {
+                k: v for k, v in before[0].items() if k != request.machine
+            }
+        return
     if not expected:
         assert response.status == 200, raw
         reply = json.loads(raw)

@@ -160,6 +160,9 @@ async def hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
     )
 
 
+UNKNOWN_MACHINE = "Unknown machine\ncheck its name"
+
+
 def snapshot(hass: HomeAssistant) -> dict[str, Any]:
     """Return every entity's state and attributes."""
     return {s.entity_id: (s.state, dict(s.attributes)) for s in hass.states.async_all()}
@@ -179,10 +182,10 @@ async def test_a_machine_webhook_acts_on_no_other_machine(
                 {"machine_name": other, "oops": True},
             ):
                 response = await client.post(url, json=body)
-                assert response.status == 400
-                assert await response.json() == {
-                    "error": "machine_name is not this webhook's machine"
-                }
+                # Relay off (a renamed machine's board must not keep running), and
+                # nothing judged: no card, no oops, no check-in of either machine.
+                reply = await response.json()
+                assert (reply["relay"], reply["display"]) == (False, UNKNOWN_MACHINE)
     await hass.async_block_till_done()
     assert {name: machine_of(hub, name).state.as_dict() for name in names} == states
     assert snapshot(hass) == before  # no state, no Access event, no check-in

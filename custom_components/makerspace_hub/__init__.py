@@ -12,8 +12,12 @@ relay off, with the reason on the display, until the machine runs.
 
 import asyncio
 
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, Platform
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -80,7 +84,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
         sensor.async_start()
     # Memberships expire at midnight: judge running sessions again each day.
     entry.async_on_unload(
-        async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5)
+        _until_stop(
+            hass,
+            async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5),
+        )
     )
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
     storage.async_update_health()
@@ -88,6 +95,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
         # Changed while setting up (before the listener above): nobody told us.
         await _async_entry_changed(hass, entry)
     return True
+
+
+@callback
+def _until_stop(hass: HomeAssistant, cancel: CALLBACK_TYPE) -> CALLBACK_TYPE:
+    """Run `cancel` when Home Assistant stops or when the returned remover is called.
+
+    Home Assistant stops without unloading hubs: a daily timer must not outlive it.
+    """
+    cancelled = False
+
+    @callback
+    def run(_event: Event | None = None) -> None:
+        nonlocal cancelled
+        if not cancelled:
+            cancelled = True
+            cancel()
+
+    remove_listener = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, run)
+
+    @callback
+    def remove() -> None:
+        if not cancelled:
+            remove_listener()
+        run()
+
+    return remove
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> bool:

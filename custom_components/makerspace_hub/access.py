@@ -215,7 +215,17 @@ class MachineState:
         """
         if settings.always_enabled and not self.flagged:
             return True
-        return self.session is not None and self.session.kind != TRACKED
+        session = self.session
+        if session is None or session.kind == TRACKED:
+            return False
+        # Sessions end whenever their right ends; the flags are checked here as well,
+        # so that no state (a restored backup, a hand-edited file) can power a
+        # flagged or throttled machine but an override.
+        if session.kind == OVERRIDE_LOGIN:
+            return not self.throttled
+        if self.flagged:
+            return False
+        return session.kind == REMOTE or not self.throttled
 
     def screen(self, settings: MachineSettings) -> Screen:
         """Return what the LCD and status LED show."""
@@ -327,6 +337,15 @@ class MachineState:
         }
         if update.uptime is not None:
             events += self._check_boot(update.uptime, now, previous_checkin)
+        elif not self.heard:
+            # No uptime on the first post after a restart: a reboot cannot be ruled out.
+            self.heard = True
+            if self.session is not None:
+                self.card = CARD_UNKNOWN
+                events += [
+                    AccessEvent(type="reboot", reason="boot_unknown"),
+                    *self._end_session("reboot", BOARD),
+                ]
         if update.oops:
             events += self.oops(settings, now, BOARD)
         events += self._card(update.fob, settings, roster, now)
@@ -574,6 +593,8 @@ class MachineState:
         kind = session.kind
         if member is None:
             reason: str | None = "member_removed"
+        elif not any(roster.keys.digest(fob) == self.card for fob in member.fob_codes):
+            reason = "fob_removed"  # the card in the reader is no longer the member's
         elif roster.expired(member):
             reason = "expired"
         elif kind == OVERRIDE_LOGIN:

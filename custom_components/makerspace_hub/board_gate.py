@@ -43,6 +43,7 @@ from .board_protocol import (
     HUB_STARTING,
     MACHINE_NOT_SET_UP,
     NEW_URL_NEEDED,
+    UNKNOWN_MACHINE,
     BoardRequestError,
     BoardUpdate,
     Screen,
@@ -53,7 +54,6 @@ from .settings import HubSettings, InvalidConfigError
 from .webhooks import (
     ALL_METHODS,
     async_read_update,
-    check_own_machine,
     early_reply,
     from_local_network,
     machine_reply,
@@ -61,7 +61,6 @@ from .webhooks import (
     refuse,
     refuse_internet,
     required_machine_name,
-    unknown_machine,
 )
 
 if TYPE_CHECKING:
@@ -81,11 +80,12 @@ MAX_RETIRED_WEBHOOK_IDS = 50
 # Relay-offs not yet heard by their machine, in .storage (written off the loop, soon).
 TOLD_OFF_KEY = f"{DOMAIN}.told_off"
 TOLD_OFF_VERSION = 1
-TOLD_OFF_SAVE_DELAY_SEC = 1.0
+TOLD_OFF_SAVE_DELAY_SEC = 0.0  # at once (still off the loop): a crash may follow
 
 # Session end reasons (Access events).
 REASON_NOT_RUNNING = "hub_not_running"
 REASON_RETIRED_URL = "new_url_needed"
+REASON_WRONG_NAME = "unknown_machine_name"
 
 _NOT_RUNNING_SCREENS: dict[ConfigEntryState, Screen] = {
     ConfigEntryState.SETUP_IN_PROGRESS: HUB_STARTING,
@@ -134,6 +134,11 @@ def retired_ids(entry: ConfigEntry) -> dict[str, str | None]:
         ):
             retired[item[0]] = item[1]
     return retired
+
+
+def _answer_unknown_name(where: str) -> web.Response:
+    LOGGER.debug("A board post to the %s webhook names a machine it does not know", where)
+    return early_reply(UNKNOWN_MACHINE)
 
 
 def _machine_named(entry: ConfigEntry, name: str) -> str | None:
@@ -313,6 +318,20 @@ class BoardGate:
     async def _async_handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
+        try:
+            return await self._async_answer(hass, webhook_id, request)
+        except Exception:  # noqa: BLE001 - a bug must still answer relay off
+            # Home Assistant would log the full webhook id and answer an empty 200, on
+            # which a board keeps a relay on: log it masked and answer relay off.
+            LOGGER.exception("Error answering the board post to %s", mask_webhook_id(webhook_id))
+            route = self._routes.get(webhook_id)
+            if route is not None and route.machine is not None:
+                self._told_relay_off(route.machine, REASON_NOT_RUNNING)
+            return early_reply(HUB_FAILED)
+
+    async def _async_answer(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
         route = self._routes.get(webhook_id)
         entry = None if route is None else hass.config_entries.async_get_entry(route.entry_id)
         if route is None or entry is None:  # unregistered while this post waited
@@ -333,12 +352,16 @@ class BoardGate:
             if subentry_id is None:
                 subentry_id = _machine_named(entry, required_machine_name(update))
                 if subentry_id is None:
-                    raise unknown_machine()
+                    return _answer_unknown_name(where)
             machine = hub.machines.get(subentry_id) if hub is not None else None
             if route.machine is not None:
                 own = entry.subentries.get(subentry_id)
                 name = machine.name if machine is not None else own and own.data.get(CONF_NAME)
-                check_own_machine(update, str(name))
+                if update.machine_name is not None and update.machine_name != name:
+                    # The machine was renamed, or its URL copied to another board: the
+                    # board behind this URL is told relay off, so its session ends.
+                    self._told_relay_off(subentry_id, REASON_WRONG_NAME)
+                    return _answer_unknown_name(where)
         except BoardRequestError as err:
             return refuse(where, err)
         if machine is not None:

@@ -37,6 +37,9 @@ HUB_RETRYING = ("Hub not ready\nretrying soon", (1.0, 0.5, 0.0), 0.5)
 HUB_FAILED = ("Hub failed\nask an admin", (1.0, 0.0, 0.0), 0.5)
 MACHINE_NOT_SET_UP = ("Machine setup\nneeds an admin", (1.0, 0.0, 0.0), 0.5)
 NEW_URL_NEEDED = ("New URL\nneeded", (1.0, 0.0, 0.0), 0.5)
+# A board whose machine_name the hub does not know (a renamed or removed machine, a
+# copied URL): relay off rather than a 4xx, on which a board keeps a relay on.
+UNKNOWN_MACHINE = ("Unknown machine\ncheck its name", (1.0, 0.0, 0.0), 0.5)
 
 type Screen = tuple[str, tuple[float, float, float], float]
 

@@ -31,6 +31,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .access import CARD_UNKNOWN
 from .detection import FAILURE, SAFE, WARMING_UP, WARNING
 from .entity import Observable, SourceDescription, SourceEntity
 from .hub import MakerspaceConfigEntry
@@ -116,7 +117,10 @@ def _session_attributes(machine: Machine) -> Mapping[str, Any]:
         "member": session.full_name if session else None,
         "session_kind": session.kind if session else None,
         "session_start": _timestamp(session.started if session else None),
-        "card_present": machine.state.card is not None,
+        # None: unknown (a board not heard yet, or told relay off while not running).
+        "card_present": None
+        if machine.state.card == CARD_UNKNOWN
+        else machine.state.card is not None,
         "last_fob": machine.state.last_fob,
     }
 

@@ -19,7 +19,7 @@ import shutil
 import time
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, CoreState, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -278,6 +278,10 @@ class HubStorage:
         if self._health_check is not None:
             self._health_check()
             self._health_check = None
+        if self.hass.is_stopping or self.hass.state is CoreState.stopped:
+            # The final write's saves end after Home Assistant stopped: no timers, no
+            # issues then (the next start reads the files anew).
+            return
         hung = [store for store in self.stores if store.hung]
         since = None if self.last_timeout is None else time.monotonic() - self.last_timeout
         recent = since is not None and since < STORAGE_ISSUE_WINDOW_SEC

@@ -7,9 +7,12 @@ leaked URL can only speak for its own machine.
 
 A reply is computed from memory and never waits on the disk. Bad input changes
 nothing and gets a JSON error: 400 (not JSON, not an object, a field of the wrong
-type, a missing or mismatching `machine_name`), 404 (unknown machine), 405 (not a
-POST), 413 (body over 16 KiB), 415 (not JSON content), 403 (from the internet while
-the hub allows the local network only).
+type, no `machine_name` on the hub webhook), 405 (not a POST), 413 (body over 16
+KiB), 415 (not JSON content), 403 (from the internet while the hub allows the local
+network only). A well-formed post naming a machine the hub does not know, or another
+machine than its URL's, gets a six-key relay-off reply instead ("Unknown machine"):
+on a 4xx a board keeps its relay as it was, and a renamed or removed machine's board
+must not keep running (safety spec).
 
 Early answers: until a machine runs (the hub starting, reloading, retrying its setup
 or failed) its board still gets a valid six-key reply, relay off, with the reason on
@@ -84,19 +87,6 @@ def required_machine_name(update: BoardUpdate) -> str:
     if update.machine_name is None:
         raise BoardRequestError(HTTPStatus.BAD_REQUEST, "machine_name is required")
     return update.machine_name
-
-
-def unknown_machine() -> BoardRequestError:
-    """Return the refusal of a post naming no machine of the hub."""
-    return BoardRequestError(HTTPStatus.NOT_FOUND, "unknown machine")
-
-
-def check_own_machine(update: BoardUpdate, name: str) -> None:
-    """Refuse a post to a machine's own webhook that speaks for another machine."""
-    if update.machine_name is not None and update.machine_name != name:
-        raise BoardRequestError(
-            HTTPStatus.BAD_REQUEST, "machine_name is not this webhook's machine"
-        )
 
 
 def machine_reply(machine: Machine, update: BoardUpdate) -> web.Response:

@@ -42,6 +42,7 @@ class LoopProbe:
         self._last_tick = time.monotonic()  # the loop's clock
         self._loop_thread = threading.get_ident()
         self._stopped = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.stalls: Counter[str] = Counter()  # stack -> samples (10 ms each)
         self.gc_max = 0.0
         self._gc_started = 0.0
@@ -49,7 +50,8 @@ class LoopProbe:
     def start(self) -> None:
         """Start ticking, and watching from another thread."""
         self._schedule(self.loop.time() + PERIOD_SEC)
-        threading.Thread(target=self._watch, name="bench_probe", daemon=True).start()
+        self._watcher = threading.Thread(target=self._watch, name="bench_probe", daemon=True)
+        self._watcher.start()
         gc.callbacks.append(self._gc)
 
     def stop(self, *_: Any) -> None:
@@ -59,6 +61,9 @@ class LoopProbe:
             gc.callbacks.remove(self._gc)
         if self._handle is not None:
             self._handle.cancel()
+        if self._watcher is not None:
+            # Ended within one sample (10 ms): gone before Home Assistant is.
+            self._watcher.join(timeout=1)
 
     def _gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
