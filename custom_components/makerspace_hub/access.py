@@ -335,17 +335,14 @@ class MachineState:
             "amps": update.amps,
             "second_relay_state": update.second_relay_state,
         }
+        first, self.heard = not self.heard, True
         if update.uptime is not None:
-            events += self._check_boot(update.uptime, now, previous_checkin)
-        elif not self.heard:
+            reboot = self._check_boot(update.uptime, now, previous_checkin, first=first)
+        else:
             # No uptime on the first post after a restart: a reboot cannot be ruled out.
-            self.heard = True
-            if self.session is not None:
-                self.card = CARD_UNKNOWN
-                events += [
-                    AccessEvent(type="reboot", reason="boot_unknown"),
-                    *self._end_session("reboot", BOARD),
-                ]
+            reboot = "boot_unknown" if first and self.session is not None else None
+        if reboot is not None:
+            events += self._rebooted(reboot)
         if update.oops:
             events += self.oops(settings, now, BOARD)
         events += self._card(update.fob, settings, roster, now)
@@ -353,9 +350,9 @@ class MachineState:
         return events
 
     def _check_boot(
-        self, uptime: float, now: float, previous_checkin: float | None
-    ) -> list[AccessEvent]:
-        """End the session when the board rebooted, or when that cannot be told.
+        self, uptime: float, now: float, previous_checkin: float | None, *, first: bool
+    ) -> str | None:
+        """Return why the session must end as after a reboot (None: it need not).
 
         Rebooted: the uptime went down (dm_mac's rule), or the boot time moved
         later (the board rebooted while Home Assistant did not hear from it, e.g.
@@ -366,7 +363,6 @@ class MachineState:
         Within one run an earlier boot time is only a stale uptime reading.
         """
         boot = now - uptime
-        first, self.heard = not self.heard, True
         reason: str | None = None
         tolerance = BOOT_TIME_TOLERANCE_SEC + self.uptime_lag
         if self.uptime is not None and uptime < self.uptime:
@@ -386,8 +382,10 @@ class MachineState:
             lag = abs((now - previous_checkin) - (uptime - self.uptime))
             self.uptime_lag = min(max(self.uptime_lag, lag), MAX_UPTIME_LAG_SEC)
         self.uptime, self.boot_time = uptime, boot
-        if reason is None:
-            return []
+        return reason
+
+    def _rebooted(self, reason: str) -> list[AccessEvent]:
+        """End the session of a board that rebooted (or may have)."""
         self.notice = None
         # The card the rebooted board holds was not presented since the reboot: the
         # machine must not start by itself when power returns.
@@ -404,11 +402,12 @@ class MachineState:
         digest = roster.keys.digest(fob) if fob else None
         if digest == self.card:
             return []  # a heartbeat: the same card (saved across restarts), or still none
-        if self.card == CARD_UNKNOWN:
+        unknown = self.card == CARD_UNKNOWN
+        self.card, self.card_tag = digest, roster.keys.tag(fob) if fob else None
+        self.card_since = now if fob else None
+        if unknown:
             # Now known, but not presented: a card session cannot rest on it. An
             # admin's remote enable never did.
-            self.card, self.card_tag = digest, roster.keys.tag(fob) if fob else None
-            self.card_since = now if fob else None
             if self.session is not None and self.session.kind == REMOTE:
                 return []
             return self._end_session("card_unknown", BOARD)
@@ -416,8 +415,6 @@ class MachineState:
         # before any new card is judged.
         events = self._end_session("card_removed" if fob is None else "card_swapped", BOARD)
         self.notice = None
-        self.card, self.card_tag = digest, roster.keys.tag(fob) if fob else None
-        self.card_since = now if fob else None
         if fob is None:
             return events
         self.last_fob = self.card_tag
