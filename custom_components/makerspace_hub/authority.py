@@ -72,19 +72,15 @@ def check_make_usable(caller: Caller, settings: HubSettings, machine: str) -> No
         )
 
 
-async def async_require_make_usable(
-    hass: HomeAssistant, context: Context | None, settings: HubSettings, machine: str
-) -> Caller:
-    """Return the caller of a make-usable operation on `machine`; raise if refused."""
-    caller = await async_identify(hass, context)
-    check_make_usable(caller, settings, machine)
-    return caller
+def check_machine_usable(caller: Caller, machine: "Machine") -> None:
+    """Raise a translated error unless `caller` may make `machine` usable."""
+    check_make_usable(caller, machine.hub.settings, machine.settings.display_name)
 
 
 async def async_require_machine_usable(
     hass: HomeAssistant, context: Context | None, machine: "Machine"
 ) -> Caller:
     """Return the caller of a make-usable operation on `machine`; raise if refused."""
-    return await async_require_make_usable(
-        hass, context, machine.hub.settings, machine.settings.display_name
-    )
+    caller = await async_identify(hass, context)
+    check_machine_usable(caller, machine)
+    return caller

@@ -34,7 +34,7 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
-from .authority import async_identify, check_make_usable
+from .authority import async_identify, check_machine_usable
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
 from .machine import Machine
@@ -161,7 +161,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         if call.service in MAKE_USABLE_ACTIONS:
             # Every machine is checked before any changes: a refusal changes none of them.
             for machine in machines:
-                check_make_usable(caller, machine.hub.settings, machine.settings.display_name)
+                check_machine_usable(caller, machine)
         for machine in machines:
             machine.async_set_flags(**FLAG_ACTIONS[call.service])
 

@@ -94,11 +94,6 @@ CONF_MACHINES_JSON = "machines_json"
 MAX_SCHEDULE_SECONDS = 86400
 
 
-def _board_url(flow: ConfigSubentryFlow, webhook_id: str) -> str:
-    """Return the URL a board posts to: Home Assistant's own address on the LAN."""
-    return board_url(flow.hass, webhook_id)
-
-
 def _authorizations_selector(known: list[str]) -> SelectSelector:
     return SelectSelector(
         SelectSelectorConfig(
@@ -268,8 +263,8 @@ class MachineSubentryFlow(_HubSubentryFlow):
         placeholders = {}
         if current:
             placeholders = {
-                "board_url": _board_url(self, current[CONF_WEBHOOK_ID]),
-                "hub_url": _board_url(self, self._get_entry().data[CONF_WEBHOOK_ID]),
+                "board_url": board_url(self.hass, current[CONF_WEBHOOK_ID]),
+                "hub_url": board_url(self.hass, self._get_entry().data[CONF_WEBHOOK_ID]),
             }
         return self.async_show_form(
             step_id=step_id,
@@ -317,8 +312,8 @@ class MachineSubentryFlow(_HubSubentryFlow):
             webhook_id=webhook_id,
         )
         placeholders = {
-            "board_url": _board_url(self, webhook_id),
-            "hub_url": _board_url(self, self._get_entry().data[CONF_WEBHOOK_ID]),
+            "board_url": board_url(self.hass, webhook_id),
+            "hub_url": board_url(self.hass, self._get_entry().data[CONF_WEBHOOK_ID]),
             "name": machine.name,
         }
         if self._new_board_url:
