@@ -182,6 +182,16 @@ def screen(reply: dict[str, Any]) -> tuple[bool, str, list[float], float, bool]:
     )
 
 
+# A board reply has exactly these keys (board protocol spec), stated here rather than
+# taken from the code under test.
+REPLY_KEYS = {
+    "relay",
+    "display",
+    "oops_led",
+    "status_led_rgb",
+    "status_led_brightness",
+    "second_relay",
+}
 GREEN, RED, ORANGE, OFF = [0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.0, 0.0, 0.0]
 IDLE = (False, "Please Insert\nRFID Card", OFF, 0.0, False)
 OOPSED = (False, "Oops!! Please\ncheck/post Slack", RED, 0.5, True)

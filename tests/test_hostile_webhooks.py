@@ -34,6 +34,7 @@ from .makerspace import (
     ED,
     GRACE,
     KENNETH,
+    REPLY_KEYS,
     RITA,
     UNKNOWN,
     machine_of,
@@ -42,14 +43,6 @@ from .makerspace import (
 
 LIMIT = 16 * 1024  # bytes; the spec's body limit
 NAMES = ("metal-mill", "hammer", "compressor", "saw")
-REPLY_KEYS = {
-    "relay",
-    "display",
-    "oops_led",
-    "status_led_rgb",
-    "status_led_brightness",
-    "second_relay",
-}
 NUMBERS = ("uptime", "wifi_signal_db", "wifi_signal_percent", "internal_temperature_c", "amps")
 FLAGS = ("oops", "second_relay_state")
 FIELDS = ("machine_name", "rfid_value", *NUMBERS, *FLAGS)

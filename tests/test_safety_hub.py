@@ -57,7 +57,7 @@ from custom_components.makerspace_hub.access import (
 )
 from custom_components.makerspace_hub.const import DOMAIN
 
-from .makerspace import MACHINES, makerspace_entry, member, webhook_of
+from .makerspace import MACHINES, REPLY_KEYS, makerspace_entry, member, webhook_of
 from .restart import copy_entry
 from .test_safety_rules import Model
 
@@ -205,14 +205,7 @@ class HubSafety(RuleBasedStateMachine):
         )
         assert response.status == 200, await response.text()
         reply: dict[str, Any] = await response.json()
-        assert set(reply) == {
-            "relay",
-            "display",
-            "oops_led",
-            "status_led_rgb",
-            "status_led_brightness",
-            "second_relay",
-        }
+        assert set(reply) == REPLY_KEYS
         return reply
 
     def post(self, card: str | None, *, oops: bool = False) -> None:
