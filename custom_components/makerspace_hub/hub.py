@@ -27,6 +27,7 @@ from .const import (
 )
 from .detection_service import DetectionService
 from .frames import FrameStore
+from .installation import async_get_fob_keys
 from .issues import async_set_issue
 from .machine import Machine
 from .members_file import MembersFile
@@ -105,8 +106,11 @@ class MakerspaceHub:
         with suppress(HomeAssistantError):  # reported as a repair issue; no members then
             await self.members_file.async_load()
         gate = hass.data[DATA_GATE]
+        keys = await async_get_fob_keys(hass)
         for subentry_id, settings in self.machine_settings.items():
-            machine = Machine(hass, self, subentry_id, settings, self.stores[subentry_id])
+            machine = Machine(
+                hass, self, subentry_id, settings, self.stores[subentry_id], keys=keys
+            )
             await machine.async_load()
             self.machines[subentry_id] = machine
             gate.async_machine_started(machine)

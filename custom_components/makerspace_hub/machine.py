@@ -28,7 +28,6 @@ from .board_protocol import BoardUpdate, Reply
 from .const import DOMAIN, LOGGER
 from .event_source import EventSource
 from .fob_keys import FobKeys
-from .installation import async_get_fob_keys
 from .issues import async_set_issue
 from .settings import MachineSettings
 from .state_store import OwnerStore
@@ -58,8 +57,10 @@ class Machine(EventSource[AccessEvent]):
         subentry_id: str,
         settings: MachineSettings,
         store: OwnerStore,
+        *,
+        keys: FobKeys,
     ) -> None:
-        """Take the machine's saved state (or defaults) from its store."""
+        """Take the machine's saved state (or defaults) from its store; `keys` key its cards."""
         super().__init__()
         self.hass = hass
         self.hub = hub
@@ -67,7 +68,7 @@ class Machine(EventSource[AccessEvent]):
         self.settings = settings
         self.store = store
         self.state = MachineState()
-        self.keys: FobKeys | None = None
+        self.keys = keys
         self._online_check: CALLBACK_TYPE | None = None
         self._usage_tick: CALLBACK_TYPE | None = None
         self._usage_hours = 0.0
@@ -82,7 +83,6 @@ class Machine(EventSource[AccessEvent]):
         Whether the machine was oopsed or locked out for maintenance is then unknown:
         it starts locked out ("state lost") until an admin has checked and unlocks it.
         """
-        self.keys = await async_get_fob_keys(self.hass)
         data = self.store.data
         if data:
             try:
@@ -151,8 +151,6 @@ class Machine(EventSource[AccessEvent]):
     # --- changes ---------------------------------------------------------------------
 
     def _roster(self) -> Roster:
-        if self.keys is None:
-            raise RuntimeError("the machine is used before it was loaded")
         return Roster(
             self.hub.members_file.members,
             dt_util.now().date(),
