@@ -248,3 +248,23 @@ async def test_only_orphaned_devices_may_be_deleted(hass: HomeAssistant) -> None
     assert not await async_remove_config_entry_device(hass, entry, hub_device)
     assert not await async_remove_config_entry_device(hass, entry, mill_device)
     assert await async_remove_config_entry_device(hass, entry, orphan)
+
+
+async def test_the_daily_recheck_timer_ends_with_home_assistant(hass: HomeAssistant) -> None:
+    """Home Assistant stops without unloading hubs: their daily timer must not outlive it."""
+    from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+    from homeassistant.core import CoreState
+
+    from custom_components.makerspace_hub import _until_stop
+
+    cancelled: list[str] = []
+    remove = _until_stop(hass, lambda: cancelled.append("running"))
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    remove()  # the hub unloads later: nothing left to cancel
+    assert cancelled == ["running"]
+    # A hub whose setup ends while Home Assistant is already stopping.
+    hass.set_state(CoreState.stopping)
+    _until_stop(hass, lambda: cancelled.append("stopping"))
+    hass.set_state(CoreState.running)
+    assert cancelled == ["running", "stopping"]

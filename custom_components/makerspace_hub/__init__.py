@@ -17,7 +17,7 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -112,6 +112,11 @@ def _until_stop(hass: HomeAssistant, cancel: CALLBACK_TYPE) -> CALLBACK_TYPE:
             cancelled = True
             cancel()
 
+    if hass.is_stopping or hass.state is CoreState.stopped:
+        # A setup that ended while Home Assistant stops (a reload under way): the stop
+        # event has been and gone.
+        run()
+        return run
     remove_listener = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, run)
 
     @callback
