@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
-from custom_components.makerspace_hub.settings import HubSettings
+from custom_components.makerspace_hub.hub_options import HubOptions
 from tools.fake_ml_api import FakeMlApi
 
 TRANSLATIONS = json.loads(
@@ -160,7 +160,7 @@ def make_hub_entry(
         title=name,
         unique_id=name.lower().replace(" ", "_"),
         data={CONF_NAME: name, CONF_WEBHOOK_ID: HUB_WEBHOOK_ID},
-        options=HubSettings().as_options() | (options or {}),
+        options=HubOptions().as_options() | (options or {}),
         subentries_data=subentries or [],
     )
 

@@ -11,7 +11,7 @@ from homeassistant.config_entries import ConfigSubentryData
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID
-from custom_components.makerspace_hub.machine import Machine
+from custom_components.makerspace_hub.machines.machine import Machine
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, subentry_by_title
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import struct
 import threading
 
-from custom_components.makerspace_hub.persistence import AtomicFileWriter
+from custom_components.makerspace_hub.storage.state_files import AtomicFileWriter
 
 
 class SlowDisk(AtomicFileWriter):

@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from custom_components.makerspace_hub.access import (
+from custom_components.makerspace_hub.machines.board_protocol import BoardUpdate
+from custom_components.makerspace_hub.machines.fob_keys import FobKeys
+from custom_components.makerspace_hub.machines.members import parse_members
+from custom_components.makerspace_hub.machines.rules import (
     CARD_UNKNOWN,
     AccessRefusedError,
     MachineState,
     Roster,
 )
-from custom_components.makerspace_hub.board_protocol import BoardUpdate
-from custom_components.makerspace_hub.fob_keys import FobKeys
-from custom_components.makerspace_hub.members import parse_members
-from custom_components.makerspace_hub.settings import MachineSettings, SecondRelaySettings
+from custom_components.makerspace_hub.machines.settings import MachineSettings, SecondRelaySettings
 
 from .makerspace import members
 

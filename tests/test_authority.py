@@ -6,14 +6,14 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.makerspace_hub.authority import (
+from custom_components.makerspace_hub.hub_options import HubOptions
+from custom_components.makerspace_hub.machines.authority import (
     Caller,
     CallerKind,
     async_identify,
     check_make_usable,
     may_make_usable,
 )
-from custom_components.makerspace_hub.settings import HubSettings
 
 
 @pytest.mark.parametrize(
@@ -32,11 +32,11 @@ def test_the_rule(kind: CallerKind, option_off: bool, option_on: bool) -> None:
 
 def test_a_refusal_is_translated_and_names_the_machine() -> None:
     with pytest.raises(ServiceValidationError) as err:
-        check_make_usable(Caller(kind=CallerKind.USER, name="Tablet"), HubSettings(), "Table saw")
+        check_make_usable(Caller(kind=CallerKind.USER, name="Tablet"), HubOptions(), "Table saw")
     assert err.value.translation_key == "admin_required"
     assert err.value.translation_placeholders == {"machine": "Table saw"}
     check_make_usable(
-        Caller(kind=CallerKind.USER), HubSettings(non_admins_make_usable=True), "Table saw"
+        Caller(kind=CallerKind.USER), HubOptions(non_admins_make_usable=True), "Table saw"
     )
 
 

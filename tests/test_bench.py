@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import CONF_WEBHOOK_ID, DOMAIN
-from custom_components.makerspace_hub.members import parse_members
+from custom_components.makerspace_hub.machines.members import parse_members
 from tools.bench import probe
 from tools.bench.__main__ import hold_state_locks, release
 from tools.bench.boards import Board, plans, run_fleet

@@ -19,10 +19,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
-from custom_components.makerspace_hub.persistence import encode_state
-from custom_components.makerspace_hub.settings import HubSettings
+from custom_components.makerspace_hub.hub_options import HubOptions
+from custom_components.makerspace_hub.machines.board_gate import CONF_RETIRED_WEBHOOK_IDS
+from custom_components.makerspace_hub.storage.state_files import encode_state
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub, subentry_by_title
 from .makerspace import (
@@ -273,7 +273,7 @@ async def test_stored_retired_urls_answer_from_the_start(
             CONF_WEBHOOK_ID: HUB_WEBHOOK_ID,
             CONF_RETIRED_WEBHOOK_IDS: [["r" * 64, None]],
         },
-        options=HubSettings().as_options(),
+        options=HubOptions().as_options(),
         subentries_data=list(MACHINES),
     )
     await setup_hub(hass, entry)

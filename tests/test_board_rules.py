@@ -10,8 +10,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.access import AccessEvent
-from custom_components.makerspace_hub.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.rules import AccessEvent
 
 from .conftest import setup_hub, subentry_by_title
 from .makerspace import (

@@ -10,7 +10,6 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.const import (
     CONF_EXPIRY_GRACE_DAYS,
     CONF_ML_API_TOKEN,
@@ -30,6 +29,7 @@ from custom_components.makerspace_hub.const import (
     DEFAULT_USERS_FILE,
     DOMAIN,
 )
+from custom_components.makerspace_hub.machines.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, setup_hub
@@ -155,7 +155,7 @@ async def test_options_let_non_admins_make_machines_usable(hass: HomeAssistant) 
     result = await _options(hass, _options_input(**{CONF_NON_ADMINS_MAKE_USABLE: True}))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_NON_ADMINS_MAKE_USABLE] is True
-    assert entry.runtime_data.settings.non_admins_make_usable is True  # reloaded with it
+    assert entry.runtime_data.options.non_admins_make_usable is True  # reloaded with it
 
 
 async def test_options_from_a_client_without_the_non_admin_option_keep_it_off(

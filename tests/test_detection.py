@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from custom_components.makerspace_hub.detection import (
+from custom_components.makerspace_hub.printers.detector import (
     FAILURE,
     SAFE,
     WARNING,

@@ -21,7 +21,7 @@ from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_WEBHOOK_ID,
 )
-from custom_components.makerspace_hub.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.installation import async_get_fob_keys
 
 from .conftest import HUB_WEBHOOK_ID, find_device, make_hub_entry, setup_hub, subentry_by_title
 from .makerspace import (

@@ -22,7 +22,7 @@ from filelock import FileLock
 import pytest
 import yaml
 
-from custom_components.makerspace_hub.board_protocol import IDLE, Reply
+from custom_components.makerspace_hub.machines.board_protocol import IDLE, Reply
 
 # A cold cache installs ESPHome and its dependencies (minutes on a slow mirror).
 pytestmark = pytest.mark.timeout(900)

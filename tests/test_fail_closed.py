@@ -16,9 +16,9 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.access import GUESS_LIMIT
 from custom_components.makerspace_hub.const import DOMAIN
-from custom_components.makerspace_hub.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.rules import GUESS_LIMIT
 
 from .makerspace import (
     ADA,

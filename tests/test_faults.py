@@ -32,7 +32,7 @@ from yarl import URL
 
 from custom_components.makerspace_hub.const import DOMAIN
 from custom_components.makerspace_hub.hub import MakerspaceHub
-from custom_components.makerspace_hub.printer import Printer
+from custom_components.makerspace_hub.printers.printer import Printer
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, make_subentry, setup_hub

@@ -171,7 +171,7 @@ async def test_options_change_reloads_with_the_new_settings(hass: HomeAssistant)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is not first
-    assert entry.runtime_data.settings.expiry_grace_days == 30
+    assert entry.runtime_data.options.expiry_grace_days == 30
 
 
 async def test_unload(hass: HomeAssistant) -> None:

@@ -20,10 +20,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import DOMAIN
-from custom_components.makerspace_hub.installation import async_get_fob_keys
-from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+from custom_components.makerspace_hub.machines.board_protocol import BoardUpdate
+from custom_components.makerspace_hub.machines.installation import async_get_fob_keys
+from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE, StateStorage
 
 from .conftest import setup_hub, subentry_by_title
 from .makerspace import ADA, Board, machine_of, makerspace_entry, members, write_members

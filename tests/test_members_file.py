@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
-from custom_components.makerspace_hub.members import MembersFileError, parse_members
-from custom_components.makerspace_hub.members_file import (
+from custom_components.makerspace_hub.machines.members import MembersFileError, parse_members
+from custom_components.makerspace_hub.machines.members_file import (
     GRACE_END_READ_TIMEOUT,
     INVALID_ERROR,
     ISSUES,

@@ -29,7 +29,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
-from custom_components.makerspace_hub.members import Members, MembersFileError, parse_members
+from custom_components.makerspace_hub.machines.members import (
+    Members,
+    MembersFileError,
+    parse_members,
+)
 
 from .conftest import setup_hub
 from .makerspace import ADA, KENNETH, Board, machine_of, makerspace_entry, member, members

@@ -4,7 +4,7 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.makerspace_hub.ml_api import (
+from custom_components.makerspace_hub.printers.ml_api import (
     MlApiBadResponseError,
     MlApiClient,
     MlApiImageError,

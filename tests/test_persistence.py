@@ -24,18 +24,18 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.makerspace_hub.alerts import async_send_alert
-from custom_components.makerspace_hub.board_protocol import BoardUpdate
 from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.makerspace_hub.machine import Machine
-from custom_components.makerspace_hub.persistence import encode_state
-from custom_components.makerspace_hub.settings import HubSettings
-from custom_components.makerspace_hub.state_store import OwnerStore
-from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+from custom_components.makerspace_hub.hub_options import HubOptions
+from custom_components.makerspace_hub.machines.board_protocol import BoardUpdate
+from custom_components.makerspace_hub.machines.machine import Machine
+from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE, StateStorage
+from custom_components.makerspace_hub.storage.owner_store import OwnerStore
+from custom_components.makerspace_hub.storage.state_files import encode_state
 
 from .conftest import make_hub_entry, make_subentry, setup_hub, subentry_by_title
 from .slow_disk import SlowDisk, set_immutable
@@ -738,7 +738,7 @@ async def test_alert_data_reaches_the_notify_services(hass: HomeAssistant) -> No
     calls = _register_notify(hass, "admins")
     sent = await async_send_alert(
         hass,
-        HubSettings(notify_services=("notify.admins",)),
+        HubOptions(notify_services=("notify.admins",)),
         title="t",
         message="m",
         notification_id="x",

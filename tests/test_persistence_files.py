@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.makerspace_hub.persistence import (
+from custom_components.makerspace_hub.storage.state_files import (
     FLEET_TIMEOUT_COOLDOWN_SEC,
     FLEET_TIMEOUT_THRESHOLD,
     FLEET_TIMEOUT_WINDOW_SEC,

@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
-from custom_components.makerspace_hub.frames import DATA_FRAMES
-from custom_components.makerspace_hub.printer import Printer
-from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+from custom_components.makerspace_hub.printers.frames import DATA_FRAMES
+from custom_components.makerspace_hub.printers.printer import Printer
+from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE, StateStorage
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, make_subentry, setup_hub, subentry_by_title

@@ -20,9 +20,9 @@ from custom_components.makerspace_hub.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
-from custom_components.makerspace_hub.recording_sensor import RecordingSensor
-from custom_components.makerspace_hub.slot_lateness import LATENESS_MAX_SAMPLES, SlotLateness
-from custom_components.makerspace_hub.storage_health import DATA_STORAGE, StateStorage
+from custom_components.makerspace_hub.recording.log import LATENESS_MAX_SAMPLES, SlotLateness
+from custom_components.makerspace_hub.recording.recording_sensor import RecordingSensor
+from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE, StateStorage
 
 from .conftest import find_device, make_hub_entry, make_subentry, setup_hub, subentry_by_title
 

@@ -48,14 +48,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.access import (
+from custom_components.makerspace_hub.const import DOMAIN
+from custom_components.makerspace_hub.machines.rules import (
     BOOT_TIME_TOLERANCE_SEC,
     GUESS_LIMIT,
     GUESS_LOCK_SEC,
     GUESS_WINDOW_SEC,
     MAX_UPTIME_LAG_SEC,
 )
-from custom_components.makerspace_hub.const import DOMAIN
 
 from .makerspace import MACHINES, REPLY_KEYS, makerspace_entry, member, webhook_of
 from .restart import copy_entry

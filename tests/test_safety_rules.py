@@ -34,7 +34,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from custom_components.makerspace_hub.access import (
+from custom_components.makerspace_hub.machines.board_protocol import BoardUpdate
+from custom_components.makerspace_hub.machines.fob_keys import FobKeys
+from custom_components.makerspace_hub.machines.members import parse_members
+from custom_components.makerspace_hub.machines.rules import (
     BOOT_TIME_TOLERANCE_SEC,
     GUESS_LIMIT,
     GUESS_LOCK_SEC,
@@ -44,10 +47,7 @@ from custom_components.makerspace_hub.access import (
     MachineState,
     Roster,
 )
-from custom_components.makerspace_hub.board_protocol import BoardUpdate
-from custom_components.makerspace_hub.fob_keys import FobKeys
-from custom_components.makerspace_hub.members import parse_members
-from custom_components.makerspace_hub.settings import MachineSettings, SecondRelaySettings
+from custom_components.makerspace_hub.machines.settings import MachineSettings, SecondRelaySettings
 
 TODAY = date(2026, 11, 22)
 KEYS = FobKeys(b"s" * 32)
@@ -226,8 +226,9 @@ class SafetyRules(RuleBasedStateMachine):
         old_uptime = self.now - self.board.boot
         # A reboot no server can see: a higher uptime than the last post, from a
         # board that booted less than the tolerance before its previous boot.
+        # (Lower by more than float noise: `now - boot` is not exact.)
         assume(
-            new_uptime < old_uptime
+            new_uptime < old_uptime - 1e-6
             or old_uptime + downtime > BOOT_TIME_TOLERANCE_SEC + MAX_UPTIME_LAG_SEC
         )
         self.now += downtime + new_uptime
@@ -237,7 +238,7 @@ class SafetyRules(RuleBasedStateMachine):
         # Whatever card the reader holds when the board is back was not presented
         # since the reboot: the machine must not start when power returns.
         self.model.card_unknown = True
-        self.post(self.board.card if keep_card else card)
+        self.post(self.board.card if keep_card else card, uptime=new_uptime)
 
     # --- Home Assistant ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.makerspace_hub.schedule import SlotSchedule
+from custom_components.makerspace_hub.recording.schedule import SlotSchedule
 
 PACIFIC = ZoneInfo("US/Pacific")
 

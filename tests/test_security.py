@@ -34,8 +34,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
-from custom_components.makerspace_hub.frames import DATA_FRAMES
-from custom_components.makerspace_hub.installation import async_get_fob_keys
+from custom_components.makerspace_hub.machines.installation import async_get_fob_keys
+from custom_components.makerspace_hub.printers.frames import DATA_FRAMES
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, setup_hub, subentry_by_title

@@ -13,44 +13,43 @@ from custom_components.makerspace_hub.const import (
     CONF_SECOND_RELAY,
     CONF_SENSITIVITY,
 )
-from custom_components.makerspace_hub.dm_mac_import import parse_machines_json
-from custom_components.makerspace_hub.settings import (
-    HubSettings,
-    InvalidConfigError,
-    MachineSettings,
-    PrinterSettings,
+from custom_components.makerspace_hub.hub_options import HubOptions
+from custom_components.makerspace_hub.machines.dm_mac_import import parse_machines_json
+from custom_components.makerspace_hub.machines.settings import MachineSettings
+from custom_components.makerspace_hub.printers.settings import PrinterSettings
+from custom_components.makerspace_hub.recording.settings import (
     RecordingSensorSettings,
-    resolve_config_path,
     resolve_recordings_dir,
 )
+from custom_components.makerspace_hub.validation import InvalidConfigError, resolve_config_path
 
 
 def test_hub_settings_defaults_round_trip() -> None:
-    settings = HubSettings.from_options({})
-    assert settings == HubSettings()
-    assert HubSettings.from_options(settings.as_options()) == settings
-    assert "ml_api_token" not in repr(HubSettings(ml_api_token="secret-token"))
+    settings = HubOptions.from_options({})
+    assert settings == HubOptions()
+    assert HubOptions.from_options(settings.as_options()) == settings
+    assert "ml_api_token" not in repr(HubOptions(ml_api_token="secret-token"))
 
 
 def test_hub_settings_keep_make_usable_for_admins_by_default() -> None:
-    assert HubSettings.from_options({}).non_admins_make_usable is False
-    settings = HubSettings.from_options({"non_admins_make_usable": True})
+    assert HubOptions.from_options({}).non_admins_make_usable is False
+    settings = HubOptions.from_options({"non_admins_make_usable": True})
     assert settings.non_admins_make_usable is True
     assert settings.as_options()["non_admins_make_usable"] is True
-    assert HubSettings.from_options(settings.as_options()) == settings
+    assert HubOptions.from_options(settings.as_options()) == settings
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None])
 def test_hub_settings_reject_a_non_boolean_non_admin_option(value: object) -> None:
     with pytest.raises(InvalidConfigError) as err:
-        HubSettings.from_options({"non_admins_make_usable": value})
+        HubOptions.from_options({"non_admins_make_usable": value})
     assert err.value.field == "non_admins_make_usable"
 
 
 @pytest.mark.parametrize("days", [-1, 366, 7.5, True])
 def test_hub_settings_reject_bad_grace_periods(days: object) -> None:
     with pytest.raises(InvalidConfigError):
-        HubSettings.from_options({"expiry_grace_days": days})
+        HubOptions.from_options({"expiry_grace_days": days})
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.makerspace_hub.board_gate import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.const import (
     CONF_ACTION,
     CONF_ALIAS,
@@ -38,6 +37,7 @@ from custom_components.makerspace_hub.const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
+from custom_components.makerspace_hub.machines.board_gate import CONF_RETIRED_WEBHOOK_IDS
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub, subentry_by_title
 

@@ -64,7 +64,7 @@ def test_actions() -> None:
 
 
 def test_errors_and_issues_raised_in_code() -> None:
-    code = "\n".join(path.read_text() for path in PACKAGE.glob("*.py"))
+    code = "\n".join(path.read_text() for path in sorted(PACKAGE.rglob("*.py")))
     keys = set(re.findall(r'translation_key="(\w+)"', code))
     keys |= set(re.findall(r'AccessRefusedError\("(\w+)"\)', code))
     keys |= set(re.findall(r'_invalid\(\s*"(\w+)"', code))

@@ -14,7 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerspace_hub.storage_health import DATA_STORAGE
+from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE
 
 from .conftest import HUB_WEBHOOK_ID, setup_hub
 from .makerspace import ADA, Board, machine_of, makerspace_entry, members, webhook_of, write_members

@@ -26,13 +26,13 @@ from homeassistant.helpers import (
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import ConfigType
 
-from .board_gate import DATA_GATE, BoardGate
 from .const import DOMAIN
 from .entity import async_sync_devices
-from .frames import DATA_FRAMES, FrameStore, FrameView
 from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_subentry_issue_id
+from .machines.board_gate import DATA_GATE, BoardGate
+from .printers.frames import DATA_FRAMES, FrameStore, FrameView
 from .services import async_setup_services
-from .storage_health import DATA_STORAGE, StateStorage
+from .storage.hub_storage import DATA_STORAGE, StateStorage
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -66,7 +66,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     """Set up a makerspace hub."""
     # An entry or machine added since the gate looked (e.g. added to a test's hass).
     hass.data[DATA_GATE].async_sync(entry)
-    storage = hass.data[DATA_STORAGE].hub(entry.entry_id)
+    storage = hass.data[DATA_STORAGE].for_entry(entry.entry_id)
     hub = MakerspaceHub.from_entry(hass, entry, storage, hass.data[DATA_FRAMES])
     await storage.async_load(hub.stores.values())
     await hub.async_start_machines(hass)
@@ -76,7 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(hub.members_file.async_start())
-    if (stop_checks := hub.detection.async_start()) is not None:
+    if (stop_checks := hub.ml_service.async_start()) is not None:
         entry.async_on_unload(stop_checks)
     for printer in hub.printers.values():
         printer.async_start()
@@ -141,7 +141,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
         printer.async_stop()
     for sensor in hub.recording_sensors.values():
         sensor.async_stop()
-    hub.detection.async_shutdown()
+    hub.ml_service.async_shutdown()
     await hub.storage.async_flush()
     return unloaded
 

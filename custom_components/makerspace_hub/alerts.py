@@ -12,7 +12,7 @@ from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 
 from .const import LOGGER
-from .settings import HubSettings
+from .hub_options import HubOptions
 
 NOTIFY_TIMEOUT_SEC = 30.0
 MOBILE_APP_PREFIX = "mobile_app_"
@@ -31,7 +31,7 @@ async def _async_notify(hass: HomeAssistant, service: str, data: dict[str, Any])
 
 async def async_send_alert(
     hass: HomeAssistant,
-    settings: HubSettings,
+    settings: HubOptions,
     *,
     title: str,
     message: str,

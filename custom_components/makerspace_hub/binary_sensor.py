@@ -16,13 +16,13 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .detection_service import DetectionService
 from .entity import Observable, SourceDescription, SourceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
-from .printer import Printer
-from .recording_sensor import RecordingSensor
-from .storage_health import HubStorage
+from .machines.machine import Machine
+from .printers.ml_service import MLService
+from .printers.printer import Printer
+from .recording.recording_sensor import RecordingSensor
+from .storage.hub_storage import HubStorage
 
 PARALLEL_UPDATES = 0
 
@@ -47,7 +47,7 @@ HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = 
         },
     ),
 )
-DETECTION_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[DetectionService], ...] = (
+DETECTION_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[MLService], ...] = (
     MakerspaceBinarySensorDescription(
         key="ml_api",
         translation_key="ml_api",
@@ -114,9 +114,9 @@ async def async_setup_entry(
         [
             *(MakerspaceBinarySensor(entry, None, d, hub.storage) for d in HUB_BINARY_SENSORS),
             *(
-                MakerspaceBinarySensor(entry, None, d, hub.detection)
+                MakerspaceBinarySensor(entry, None, d, hub.ml_service)
                 for d in DETECTION_BINARY_SENSORS
-                if d.exists_fn(hub.detection)
+                if d.exists_fn(hub.ml_service)
             ),
         ]
     )

@@ -32,7 +32,6 @@ from homeassistant.util import slugify
 import voluptuous as vol
 from yarl import URL
 
-from .board_gate import board_url
 from .const import (
     CONF_EXPIRY_GRACE_DAYS,
     CONF_ML_API_TOKEN,
@@ -53,24 +52,19 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
-from .ml_api import (
+from .hub_options import HubOptions
+from .machines.board_gate import board_url
+from .machines.flow import CONF_NEW_BOARD_URL, MachineSubentryFlow
+from .printers.flow import PrinterSubentryFlow
+from .printers.ml_api import (
     MlApiClient,
     MlApiNotObicoError,
     MlApiTokenRejectedError,
     MlApiUnreachableError,
 )
-from .settings import (
-    HubSettings,
-    InvalidConfigError,
-    resolve_config_path,
-    resolve_recordings_dir,
-)
-from .subentry_flows import (
-    CONF_NEW_BOARD_URL,
-    MachineSubentryFlow,
-    PrinterSubentryFlow,
-    RecordingSensorSubentryFlow,
-)
+from .recording.flow import RecordingSensorSubentryFlow
+from .recording.settings import resolve_recordings_dir
+from .validation import InvalidConfigError, resolve_config_path
 
 NOTIFY_DOMAIN = "notify"
 # `notify.send_message` targets notify entities and cannot be called without one.
@@ -96,7 +90,7 @@ class MakerspaceHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=name,
                     data={CONF_NAME: name, CONF_WEBHOOK_ID: webhook.async_generate_id()},
-                    options=HubSettings().as_options(),
+                    options=HubOptions().as_options(),
                 )
         return self.async_show_form(
             step_id="user",
@@ -219,14 +213,14 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             try:
-                settings = HubSettings.from_options(user_input)
+                settings = HubOptions.from_options(user_input)
                 await self._async_validate(settings)
             except InvalidConfigError as problem:
                 errors[problem.field] = problem.key
                 placeholders.update(problem.placeholders)
             else:
                 return self.async_create_entry(data=settings.as_options())
-        suggested = user_input or HubSettings.from_options(self.config_entry.options).as_options()
+        suggested = user_input or HubOptions.from_options(self.config_entry.options).as_options()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(_options_schema(self.hass), suggested),
@@ -234,7 +228,7 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
             description_placeholders=placeholders,
         )
 
-    async def _async_validate(self, settings: HubSettings) -> None:
+    async def _async_validate(self, settings: HubOptions) -> None:
         hass = self.hass
         users_file = resolve_config_path(settings.users_file, hass.config.config_dir)
         if await hass.async_add_executor_job(os.path.isdir, users_file):

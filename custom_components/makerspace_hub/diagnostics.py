@@ -13,12 +13,12 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .board_gate import CONF_RETIRED_WEBHOOK_IDS
 from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .hub import MakerspaceConfigEntry, MakerspaceHub
-from .machine import Machine
-from .printer import Printer
-from .recording_sensor import RecordingSensor
+from .machines.board_gate import CONF_RETIRED_WEBHOOK_IDS
+from .machines.machine import Machine
+from .printers.printer import Printer
+from .recording.recording_sensor import RecordingSensor
 
 TO_REDACT = {
     CONF_WEBHOOK_ID,
@@ -49,7 +49,7 @@ def _printer(printer: Printer) -> dict[str, Any]:
     return {
         "name": printer.name,
         "available": printer.available,
-        "detection": printer.detection,
+        "detection": printer.detection_state,
         "print": printer.job.as_dict() | {"verdict": printer.job.verdict},
         "detector": printer.detector.as_dict(),
         "probability": printer.job.probability,
@@ -98,12 +98,12 @@ def _hub(hub: MakerspaceHub) -> dict[str, Any]:
             "hung": [store.label for store in storage.stores if store.hung],
         },
         "ml_api": {
-            "configured": hub.detection.configured,
-            "reachable": hub.detection.reachable,
-            "problems": sorted(hub.detection.problems),
-            "token_rejected": hub.detection.token_rejected,
-            "last_error": hub.detection.last_error,
-            "requests": hub.detection.requests,
+            "configured": hub.ml_service.configured,
+            "reachable": hub.ml_service.reachable,
+            "problems": sorted(hub.ml_service.problems),
+            "token_rejected": hub.ml_service.token_rejected,
+            "last_error": hub.ml_service.last_error,
+            "requests": hub.ml_service.requests,
         },
     }
 

@@ -16,13 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import (
-    CONF_NAME,
-    DOMAIN,
-    SUBENTRY_MACHINE,
-    SUBENTRY_PRINTER,
-    SUBENTRY_RECORDING_SENSOR,
-)
+from .const import CONF_NAME, DOMAIN, SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
 
 MANUFACTURER = "makerspace_hub"
 _MODELS = {

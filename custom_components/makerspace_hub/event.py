@@ -14,12 +14,12 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .access import AccessEvent
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
-from .printer import Printer
-from .recording_sensor import RecordingSensor
+from .machines.machine import Machine
+from .machines.rules import AccessEvent
+from .printers.printer import Printer
+from .recording.recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
 

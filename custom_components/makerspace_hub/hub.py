@@ -16,7 +16,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.util import slugify
 
-from .board_gate import DATA_GATE
 from .const import (
     CONF_NAME,
     DOMAIN,
@@ -25,24 +24,22 @@ from .const import (
     SUBENTRY_PRINTER,
     SUBENTRY_RECORDING_SENSOR,
 )
-from .detection_service import DetectionService
-from .frames import FrameStore
-from .installation import async_get_fob_keys
+from .hub_options import HubOptions
 from .issues import async_set_issue
-from .machine import Machine
-from .members_file import MembersFile
-from .printer import Printer
-from .recording_sensor import RecordingSensor
-from .settings import (
-    HubSettings,
-    InvalidConfigError,
-    MachineSettings,
-    PrinterSettings,
-    RecordingSensorSettings,
-    resolve_config_path,
-)
-from .state_store import OwnerStore
-from .storage_health import HubStorage
+from .machines.board_gate import DATA_GATE
+from .machines.installation import async_get_fob_keys
+from .machines.machine import Machine
+from .machines.members_file import MembersFile
+from .machines.settings import MachineSettings
+from .printers.frames import FrameStore
+from .printers.ml_service import MLService
+from .printers.printer import Printer
+from .printers.settings import PrinterSettings
+from .recording.recording_sensor import RecordingSensor
+from .recording.settings import RecordingSensorSettings
+from .storage.hub_storage import HubStorage
+from .storage.owner_store import OwnerStore
+from .validation import InvalidConfigError, resolve_config_path
 
 type MakerspaceConfigEntry = ConfigEntry[MakerspaceHub]
 type OwnerSettings = MachineSettings | RecordingSensorSettings | PrinterSettings
@@ -83,10 +80,10 @@ class MakerspaceHub:
     """One makerspace: its options, the devices configured in it and their stores."""
 
     name: str
-    settings: HubSettings
+    options: HubOptions
     storage: HubStorage
     members_file: MembersFile
-    detection: DetectionService
+    ml_service: MLService
     machine_settings: dict[str, MachineSettings] = field(default_factory=dict)
     recording_sensor_settings: dict[str, RecordingSensorSettings] = field(default_factory=dict)
     printer_settings: dict[str, PrinterSettings] = field(default_factory=dict)
@@ -147,7 +144,7 @@ class MakerspaceHub:
     ) -> "MakerspaceHub":
         """Validate the entry's options and subentries and pick their stores."""
         try:
-            settings = HubSettings.from_options(entry.options)
+            settings = HubOptions.from_options(entry.options)
         except InvalidConfigError as problem:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
@@ -156,7 +153,7 @@ class MakerspaceHub:
             ) from problem
         hub = cls(
             name=entry.data[CONF_NAME],
-            settings=settings,
+            options=settings,
             storage=storage,
             members_file=MembersFile(
                 hass,
@@ -164,7 +161,7 @@ class MakerspaceHub:
                 Path(resolve_config_path(settings.users_file, hass.config.config_dir)),
                 lambda _members: hub.async_recheck_machines(),
             ),
-            detection=DetectionService(hass, entry.entry_id, settings, frames),
+            ml_service=MLService(hass, entry.entry_id, settings, frames),
         )
         storage.settings = settings
         hub.built_from = entry_contents(entry)

@@ -10,10 +10,10 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authority import async_require_machine_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
+from .machines.authority import async_require_machine_usable
+from .machines.machine import Machine
 
 PARALLEL_UPDATES = 0
 

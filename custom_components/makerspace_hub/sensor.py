@@ -31,16 +31,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .access import CARD_UNKNOWN
-from .detection import FAILURE, SAFE, WARMING_UP, WARNING
 from .entity import Observable, SourceDescription, SourceEntity
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
-from .members_file import MembersFile
-from .printer import IDLE, Printer
-from .recording_sensor import RecordingSensor
-from .state_store import OwnerStore
-from .storage_health import HubStorage
+from .machines.machine import Machine
+from .machines.members_file import MembersFile
+from .machines.rules import CARD_UNKNOWN
+from .printers.detector import FAILURE, SAFE, WARMING_UP, WARNING
+from .printers.printer import IDLE, Printer
+from .recording.recording_sensor import RecordingSensor
+from .storage.hub_storage import HubStorage
+from .storage.owner_store import OwnerStore
 
 PARALLEL_UPDATES = 0
 
@@ -134,7 +134,7 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         suggested_display_precision=0,
         value_fn=lambda printer: (
             None
-            if printer.detection == IDLE or printer.job.probability is None
+            if printer.detection_state == IDLE or printer.job.probability is None
             else round(printer.job.probability * 100, 1)
         ),
         available_fn=lambda printer: printer.available,
@@ -144,7 +144,7 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         translation_key="detection",
         device_class=SensorDeviceClass.ENUM,
         options=[IDLE, WARMING_UP, SAFE, WARNING, FAILURE],
-        value_fn=lambda printer: printer.detection,
+        value_fn=lambda printer: printer.detection_state,
         attributes_fn=lambda printer: {"print": printer.job.name if printer.job.active else None},
         available_fn=lambda printer: printer.available,
     ),

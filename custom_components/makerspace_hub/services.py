@@ -34,10 +34,10 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
-from .authority import async_identify, check_machine_usable
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
+from .machines.authority import async_identify, check_machine_usable
+from .machines.machine import Machine
 
 ATTR_MACHINE = "machine"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"

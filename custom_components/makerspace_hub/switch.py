@@ -14,11 +14,11 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .authority import async_require_machine_usable
 from .entity import MakerspaceEntity, async_add_device_entities
 from .hub import MakerspaceConfigEntry
-from .machine import Machine
-from .recording_sensor import RecordingSensor
+from .machines.authority import async_require_machine_usable
+from .machines.machine import Machine
+from .recording.recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
 

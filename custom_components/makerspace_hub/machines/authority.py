@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
-from .const import DOMAIN
-from .settings import HubSettings
+from ..const import DOMAIN
+from ..hub_options import HubOptions
 
 if TYPE_CHECKING:
     from .machine import Machine
@@ -62,7 +62,7 @@ async def async_identify(hass: HomeAssistant, context: Context | None) -> Caller
     return Caller(kind=CallerKind.ADMIN if user.is_admin else CallerKind.USER, name=user.name)
 
 
-def check_make_usable(caller: Caller, settings: HubSettings, machine: str) -> None:
+def check_make_usable(caller: Caller, settings: HubOptions, machine: str) -> None:
     """Raise a translated error unless `caller` may make `machine` usable on this hub."""
     if not may_make_usable(caller.kind, non_admins_make_usable=settings.non_admins_make_usable):
         raise ServiceValidationError(
@@ -74,7 +74,7 @@ def check_make_usable(caller: Caller, settings: HubSettings, machine: str) -> No
 
 def check_machine_usable(caller: Caller, machine: "Machine") -> None:
     """Raise a translated error unless `caller` may make `machine` usable."""
-    check_make_usable(caller, machine.hub.settings, machine.settings.display_name)
+    check_make_usable(caller, machine.hub.options, machine.settings.display_name)
 
 
 async def async_require_machine_usable(

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, LOGGER
+from ..const import DOMAIN, LOGGER
 from .fob_keys import SECRET_BYTES, FobKeys
 
 STORAGE_KEY = f"{DOMAIN}.secret"

@@ -14,7 +14,14 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .access import (
+from ..alerts import async_send_alert
+from ..const import DOMAIN, LOGGER
+from ..issues import async_set_issue
+from ..listeners import EventSource
+from ..storage.owner_store import OwnerStore
+from .board_protocol import BoardUpdate, Reply
+from .fob_keys import FobKeys
+from .rules import (
     GUESS_LIMIT,
     GUESS_LOCK_SEC,
     GUESS_WINDOW_SEC,
@@ -23,17 +30,10 @@ from .access import (
     MachineState,
     Roster,
 )
-from .alerts import async_send_alert
-from .board_protocol import BoardUpdate, Reply
-from .const import DOMAIN, LOGGER
-from .event_source import EventSource
-from .fob_keys import FobKeys
-from .issues import async_set_issue
 from .settings import MachineSettings
-from .state_store import OwnerStore
 
 if TYPE_CHECKING:
-    from .hub import MakerspaceHub
+    from ..hub import MakerspaceHub
 
 ONLINE_WINDOW = timedelta(seconds=30)
 # A heartbeat that changes only the board's readings (uptime, WiFi, check-in time)
@@ -154,7 +154,7 @@ class Machine(EventSource[AccessEvent]):
         return Roster(
             self.hub.members_file.members,
             dt_util.now().date(),
-            self.hub.settings.expiry_grace_days,
+            self.hub.options.expiry_grace_days,
             self.keys,
         )
 
@@ -265,7 +265,7 @@ class Machine(EventSource[AccessEvent]):
             )
             self._emit(event)
             if event.type == "guessing" or (
-                event.type in ALERT_EVENTS and self.hub.settings.oops_alerts
+                event.type in ALERT_EVENTS and self.hub.options.oops_alerts
             ):
                 self._alert(event)
         if self.state.relay_on_since is not None and self._usage_tick is None:
@@ -316,7 +316,7 @@ class Machine(EventSource[AccessEvent]):
         self.hass.async_create_background_task(
             async_send_alert(
                 self.hass,
-                self.hub.settings,
+                self.hub.options,
                 title=title,
                 message=message,
                 notification_id=f"{DOMAIN}_{self.subentry_id}_{event.type}",

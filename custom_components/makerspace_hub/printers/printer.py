@@ -34,24 +34,19 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from .alerts import async_send_alert
-from .const import (
-    DOMAIN,
-    LOGGER,
-    PRINTER_ACTION_NOTIFY,
-    PRINTER_ACTION_PAUSE_AND_OFF,
-)
-from .detection import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
-from .detection_service import DetectionService
-from .event_source import EventSource
+from ..alerts import async_send_alert
+from ..const import DOMAIN, LOGGER, PRINTER_ACTION_NOTIFY, PRINTER_ACTION_PAUSE_AND_OFF
+from ..listeners import EventSource
+from ..storage.owner_store import OwnerStore
+from .detector import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
 from .ml_api import MlApiError
+from .ml_service import MLService
 from .settings import PrinterSettings
-from .state_store import OwnerStore
 
 if TYPE_CHECKING:
     from homeassistant.components.camera import Image
 
-    from .hub import MakerspaceHub
+    from ..hub import MakerspaceHub
 
 SNAPSHOT_TIMEOUT_SEC = 20
 WARNING_ALERT_COOLDOWN_SEC = 90.0
@@ -150,7 +145,7 @@ class Printer(EventSource[str, dict[str, Any]]):
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
-        self.service: DetectionService = hub.detection
+        self.service: MLService = hub.ml_service
         self.detector = FailureDetector()
         self.job = PrintJob()
         self.health = PrinterHealth()
@@ -211,7 +206,7 @@ class Printer(EventSource[str, dict[str, Any]]):
         return self.service.available
 
     @property
-    def detection(self) -> str:
+    def detection_state(self) -> str:
         """Return idle, warming_up, safe, warning or failure."""
         if not self.job.active or self.job.verdict is None:
             return IDLE
@@ -349,7 +344,7 @@ class Printer(EventSource[str, dict[str, Any]]):
             self.health.history.append(Frame(dt_util.utcnow(), score, verdict, probability))
         if verdict == FAILURE and not self.job.acted and not self.job.ignored:
             self._act(probability)
-        elif verdict == WARNING and self.hub.settings.print_warning_alerts:
+        elif verdict == WARNING and self.hub.options.print_warning_alerts:
             self._warn(probability)
         self._save(force=changed)
         self._notify()
@@ -411,7 +406,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     ) -> None:
         await async_send_alert(
             self.hass,
-            self.hub.settings,
+            self.hub.options,
             title=title,
             message=message,
             notification_id=f"{DOMAIN}_{self.subentry_id}_{key}",

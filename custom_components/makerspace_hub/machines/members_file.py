@@ -30,8 +30,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
-from .issues import async_set_issue
+from ..const import DOMAIN, LOGGER
+from ..issues import async_set_issue
 from .members import Members, MembersFileError, parse_members
 
 USERS_FILE_CHECK_INTERVAL = timedelta(seconds=30)

@@ -14,7 +14,7 @@ from aiohttp import web
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from ..const import DOMAIN
 
 DATA_FRAMES: HassKey["FrameStore"] = HassKey(f"{DOMAIN}_frames")
 FRAME_PATH = "/api/makerspace_hub/frame"

@@ -22,9 +22,10 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
-from .const import DOMAIN, LOGGER
+from ..const import DOMAIN, LOGGER
+from ..hub_options import HubOptions
+from ..issues import async_set_issue
 from .frames import FRAME_PATH, FrameStore
-from .issues import async_set_issue
 from .ml_api import (
     MlApiClient,
     MlApiError,
@@ -32,7 +33,6 @@ from .ml_api import (
     MlApiTokenRejectedError,
     MlApiUnreachableError,
 )
-from .settings import HubSettings
 
 HEALTH_CHECK_INTERVAL = timedelta(seconds=60)
 TOKEN_ISSUE = "ml_api_token_rejected"  # noqa: S105 - an issue name
@@ -47,11 +47,11 @@ _WHAT = {
 }
 
 
-class DetectionService:
+class MLService:
     """One hub's ML API."""
 
     def __init__(
-        self, hass: HomeAssistant, entry_id: str, settings: HubSettings, frames: FrameStore
+        self, hass: HomeAssistant, entry_id: str, settings: HubOptions, frames: FrameStore
     ) -> None:
         """Use the hub's ML API settings."""
         self.hass = hass

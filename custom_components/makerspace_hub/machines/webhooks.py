@@ -32,6 +32,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import is_cloud_connection
 from homeassistant.util import network as network_util
 
+from ..const import LOGGER
 from .board_protocol import (
     MAX_BODY_BYTES,
     BoardRequestError,
@@ -40,7 +41,6 @@ from .board_protocol import (
     Screen,
     parse_board_update,
 )
-from .const import LOGGER
 from .machine import Machine
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT")

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_at, async_call_later
 
-from .const import LOGGER
-from .persistence import STATE_SAVE_TIMEOUT_SEC, LoadedState, encode_state, lock_path
+from ..const import LOGGER
+from .state_files import STATE_SAVE_TIMEOUT_SEC, LoadedState, encode_state, lock_path
 
 if TYPE_CHECKING:
-    from .storage_health import HubStorage
+    from .hub_storage import HubStorage
 
 # After a failed write (e.g. a read-only folder) the newest state is retried this
 # often even when nothing changes.

@@ -9,13 +9,9 @@ from collections.abc import Collection
 import json
 from typing import Any
 
-from .const import CONF_NAME, CONF_SECOND_RELAY
-from .settings import (
-    DM_MAC_MACHINE_KEYS,
-    DM_MAC_SECOND_RELAY_KEYS,
-    InvalidConfigError,
-    MachineSettings,
-)
+from ..const import CONF_NAME, CONF_SECOND_RELAY
+from ..validation import InvalidConfigError
+from .settings import DM_MAC_MACHINE_KEYS, DM_MAC_SECOND_RELAY_KEYS, MachineSettings
 
 FIELD = "machines_json"
 

@@ -27,15 +27,15 @@ from homeassistant.helpers.script import Script, async_validate_actions_config
 from homeassistant.util import dt as dt_util, slugify
 import voluptuous as vol
 
-from .const import DOMAIN, KIND_ACTION, KIND_CAMERA, KIND_SAMPLES, LOGGER
-from .event_source import EventSource
+from ..const import DOMAIN, KIND_ACTION, KIND_CAMERA, KIND_SAMPLES, LOGGER
+from ..listeners import EventSource
+from ..storage.owner_store import OwnerStore
+from .log import SlotLateness
 from .schedule import SlotSchedule
 from .settings import RecordingSensorSettings, resolve_recordings_dir
-from .slot_lateness import SlotLateness
-from .state_store import OwnerStore
 
 if TYPE_CHECKING:
-    from .hub import MakerspaceHub
+    from ..hub import MakerspaceHub
 
 
 def append_row(path: Path, row: str) -> None:
@@ -277,7 +277,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         hass = self.hass
         folder = Path(
             resolve_recordings_dir(
-                self.hub.settings.recordings_dir,
+                self.hub.options.recordings_dir,
                 hass.config.config_dir,
                 hass.config.media_dirs.get("local", hass.config.path("media")),
             ),

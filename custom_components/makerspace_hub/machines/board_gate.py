@@ -36,6 +36,9 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
+from ..const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
+from ..hub_options import HubOptions
+from ..validation import InvalidConfigError
 from .board_protocol import (
     HUB_FAILED,
     HUB_NOT_RUNNING,
@@ -48,9 +51,7 @@ from .board_protocol import (
     BoardUpdate,
     Screen,
 )
-from .const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
 from .machine import Machine
-from .settings import HubSettings, InvalidConfigError
 from .webhooks import (
     ALL_METHODS,
     async_read_update,
@@ -64,7 +65,7 @@ from .webhooks import (
 )
 
 if TYPE_CHECKING:
-    from .hub import MakerspaceHub
+    from ..hub import MakerspaceHub
 
 DATA_GATE: HassKey["BoardGate"] = HassKey(f"{DOMAIN}_board_gate")
 
@@ -154,9 +155,9 @@ def _machine_named(entry: ConfigEntry, name: str) -> str | None:
 
 def _allows_internet(entry: ConfigEntry, hub: "MakerspaceHub | None") -> bool:
     if hub is not None:
-        return hub.settings.webhooks_allow_internet
+        return hub.options.webhooks_allow_internet
     try:
-        return HubSettings.from_options(entry.options).webhooks_allow_internet
+        return HubOptions.from_options(entry.options).webhooks_allow_internet
     except InvalidConfigError:
         return False  # unreadable options: the safe default
 

@@ -25,10 +25,12 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.hass_dict import HassKey
 
-from .alerts import async_send_alert
-from .const import DOMAIN, LOGGER
-from .issues import async_set_issue
-from .persistence import (
+from ..alerts import async_send_alert
+from ..const import DOMAIN, LOGGER
+from ..hub_options import HubOptions
+from ..issues import async_set_issue
+from .owner_store import STATE_SAVE_RECOUNT_SEC, OwnerStore
+from .state_files import (
     FLEET_TIMEOUT_WINDOW_SEC,
     STATE_SAVE_TIMEOUT_SEC,
     AtomicFileWriter,
@@ -37,8 +39,6 @@ from .persistence import (
     read_state_file,
     set_aside_invalid,
 )
-from .settings import HubSettings
-from .state_store import STATE_SAVE_RECOUNT_SEC, OwnerStore
 
 DATA_STORAGE: HassKey["StateStorage"] = HassKey(f"{DOMAIN}_storage")
 
@@ -64,7 +64,7 @@ class HubStorage:
         self.storage = storage
         self.entry_id = entry_id
         self.folder = Path(hass.config.path(".storage", DOMAIN, entry_id))
-        self.settings = HubSettings()  # the running hub's, for alerts
+        self.settings = HubOptions()  # the running hub's, for alerts
         self.tracker = FleetTimeoutTracker()
         self.last_timeout: float | None = None
         self._stores: dict[tuple[str, str], OwnerStore] = {}
@@ -338,7 +338,7 @@ class StateStorage:
         self._hubs: dict[str, HubStorage] = {}
 
     @callback
-    def hub(self, entry_id: str) -> HubStorage:
+    def for_entry(self, entry_id: str) -> HubStorage:
         """Return the storage of a hub entry."""
         if entry_id not in self._hubs:
             self._hubs[entry_id] = HubStorage(self.hass, self, entry_id)

@@ -1,0 +1,123 @@
+"""A machine's stored subentry, typed and validated (pure: no Home Assistant imports).
+
+The config flow, the dm_mac import and the runtime read a machine's dict only through
+these classes, so every key is interpreted, defaulted and validated in one place.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from ..const import (
+    CONF_ALIAS,
+    CONF_ALWAYS_ENABLED,
+    CONF_AUTHORIZATIONS_OR,
+    CONF_NAME,
+    CONF_SECOND_RELAY,
+    CONF_UNAUTHORIZED_WARN_ONLY,
+    CONF_WEBHOOK_ID,
+)
+from ..validation import (
+    InvalidConfigError,
+    read_bool,
+    read_optional_str,
+    read_str_list,
+    validate_slug_name,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecondRelaySettings:
+    """Rules of a machine's optional second relay (e.g. a dust collector)."""
+
+    authorizations_or: tuple[str, ...] = ()
+    unauthorized_warn_only: bool = False
+    always_enabled: bool = False
+    alias: str | None = None
+
+    @classmethod
+    def from_data(cls, data: Any) -> Self:
+        """Read and validate a `second_relay` object."""
+        if not isinstance(data, Mapping):
+            raise InvalidConfigError("invalid_value", CONF_SECOND_RELAY)
+        return cls(
+            authorizations_or=read_str_list(data, CONF_AUTHORIZATIONS_OR),
+            unauthorized_warn_only=read_bool(data, CONF_UNAUTHORIZED_WARN_ONLY, False),
+            always_enabled=read_bool(data, CONF_ALWAYS_ENABLED, False),
+            alias=read_optional_str(data, CONF_ALIAS),
+        )
+
+    def as_data(self) -> dict[str, Any]:
+        """Return the object to store."""
+        data: dict[str, Any] = {
+            CONF_AUTHORIZATIONS_OR: list(self.authorizations_or),
+            CONF_UNAUTHORIZED_WARN_ONLY: self.unauthorized_warn_only,
+            CONF_ALWAYS_ENABLED: self.always_enabled,
+        }
+        if self.alias:
+            data[CONF_ALIAS] = self.alias
+        return data
+
+
+# The keys of one dm_mac machines.json entry (the machine name is its object key).
+DM_MAC_MACHINE_KEYS = frozenset(
+    {
+        CONF_ALIAS,
+        CONF_AUTHORIZATIONS_OR,
+        CONF_UNAUTHORIZED_WARN_ONLY,
+        CONF_ALWAYS_ENABLED,
+        CONF_SECOND_RELAY,
+    }
+)
+DM_MAC_SECOND_RELAY_KEYS = frozenset(
+    {CONF_ALIAS, CONF_AUTHORIZATIONS_OR, CONF_UNAUTHORIZED_WARN_ONLY, CONF_ALWAYS_ENABLED}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MachineSettings:
+    """One machine: its access rules and its board's webhook."""
+
+    name: str
+    alias: str | None = None
+    authorizations_or: tuple[str, ...] = ()
+    unauthorized_warn_only: bool = False
+    always_enabled: bool = False
+    second_relay: SecondRelaySettings | None = None
+    webhook_id: str = field(default="", repr=False)
+
+    @property
+    def display_name(self) -> str:
+        """Return the alias when set, else the name."""
+        return self.alias or self.name
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        """Read and validate machine data (a subentry or a dm_mac entry with its name)."""
+        second_relay = data.get(CONF_SECOND_RELAY)
+        return cls(
+            name=validate_slug_name(data.get(CONF_NAME)),
+            alias=read_optional_str(data, CONF_ALIAS),
+            authorizations_or=read_str_list(data, CONF_AUTHORIZATIONS_OR),
+            unauthorized_warn_only=read_bool(data, CONF_UNAUTHORIZED_WARN_ONLY, False),
+            always_enabled=read_bool(data, CONF_ALWAYS_ENABLED, False),
+            second_relay=None
+            if second_relay is None
+            else SecondRelaySettings.from_data(second_relay),
+            webhook_id=read_optional_str(data, CONF_WEBHOOK_ID) or "",
+        )
+
+    def as_data(self) -> dict[str, Any]:
+        """Return the subentry data to store."""
+        data: dict[str, Any] = {
+            CONF_NAME: self.name,
+            CONF_AUTHORIZATIONS_OR: list(self.authorizations_or),
+            CONF_UNAUTHORIZED_WARN_ONLY: self.unauthorized_warn_only,
+            CONF_ALWAYS_ENABLED: self.always_enabled,
+            CONF_WEBHOOK_ID: self.webhook_id,
+        }
+        if self.alias:
+            data[CONF_ALIAS] = self.alias
+        if self.second_relay is not None:
+            data[CONF_SECOND_RELAY] = self.second_relay.as_data()
+        return data

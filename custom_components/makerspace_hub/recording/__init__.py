@@ -1,0 +1,1 @@
+"""Recording sensors: scheduled recording from a camera, of entity samples, or of an action."""

@@ -1,0 +1,1 @@
+"""Storage: every owner's state on disk, written behind with bounded saves, and its health."""

@@ -1,0 +1,113 @@
+"""Reading stored dicts: the one set of validators of settings and state files.
+
+Pure Python (no Home Assistant imports). Invalid values raise `InvalidConfigError`,
+whose `key` is a translation key and whose `field` names the offending form field.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import time
+from pathlib import PurePath
+import re
+from typing import Any
+
+from .const import (
+    CONF_NAME,
+    DEFAULT_CAPTURE_WINDOW_END,
+    DEFAULT_CAPTURE_WINDOW_START,
+    SLUG_NAME_PATTERN,
+)
+
+_NAME_RE = re.compile(SLUG_NAME_PATTERN)
+_DEFAULT_WINDOW_START = time.fromisoformat(DEFAULT_CAPTURE_WINDOW_START)
+_DEFAULT_WINDOW_END = time.fromisoformat(DEFAULT_CAPTURE_WINDOW_END)
+
+
+class InvalidConfigError(ValueError):
+    """A configuration value is invalid.
+
+    `key` is the translation key of the error, `field` the form field it belongs
+    to ("base" for the whole form) and `placeholders` fill the translated text.
+    """
+
+    def __init__(
+        self, key: str, field: str = "base", placeholders: Mapping[str, str] | None = None
+    ) -> None:
+        """Describe the problem."""
+        super().__init__(f"{key} ({field}): {placeholders}")
+        self.key = key
+        self.field = field
+        self.placeholders = dict(placeholders or {})
+
+
+def read_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    """Return the bool stored at `key` (or `default`)."""
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidConfigError("invalid_value", key)
+    return value
+
+
+def read_int(data: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
+    """Return the whole number at `key` (or `default`), at least `minimum`."""
+    value = data.get(key, default)
+    # Number selectors hand over floats; accept them only when they are whole.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidConfigError("invalid_value", key)
+    if value != int(value) or value < minimum:
+        raise InvalidConfigError("invalid_value", key)
+    return int(value)
+
+
+def read_optional_str(data: Mapping[str, Any], key: str) -> str | None:
+    """Return the stripped text at `key`, None when missing or blank."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidConfigError("invalid_value", key)
+    return value.strip() or None
+
+
+def read_str_list(
+    data: Mapping[str, Any], key: str, default: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Return the list of texts at `key` (or `default`)."""
+    value = data.get(key, list(default))
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise InvalidConfigError("invalid_value", key)
+    return tuple(value)
+
+
+def read_required_str(data: Mapping[str, Any], key: str, problem: str) -> str:
+    """Return the text at `key`; a missing one is the `problem`."""
+    value = read_optional_str(data, key)
+    if value is None:
+        raise InvalidConfigError(problem, key)
+    return value
+
+
+def parse_time(value: Any, key: str) -> time:
+    """Parse `HH:MM:SS` (or `HH:MM`) as stored by the time selector."""
+    if not isinstance(value, str):
+        raise InvalidConfigError("invalid_time", key)
+    try:
+        return time.fromisoformat(value)
+    except ValueError as err:
+        raise InvalidConfigError("invalid_time", key) from err
+
+
+def validate_slug_name(value: Any, key: str = CONF_NAME) -> str:
+    """Return a valid name for a machine or recording sensor.
+
+    A machine's name is its board's ESPHome device name, a recording sensor's name
+    is its folder under the recordings directory: `^[a-z0-9_-]+$` for both.
+    """
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
+        raise InvalidConfigError("invalid_name", key)
+    return value
+
+
+def resolve_config_path(value: str, config_dir: str) -> str:
+    """Resolve a path option: absolute as given, relative to the config directory."""
+    path = PurePath(value)
+    return str(path if path.is_absolute() else PurePath(config_dir, path))
