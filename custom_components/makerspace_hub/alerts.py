@@ -3,15 +3,17 @@
 Every configured notify service is called; one that is missing or fails is logged
 and does not stop the others. Without any configured service, or when all of them
 fail, the alert becomes a persistent notification, so it is never silently dropped.
+Owners get an `AlertSender` (the hub's options and the owner's id) and never read the
+hub's options themselves.
 """
 
 import asyncio
 from typing import Any
 
 from homeassistant.components import persistent_notification
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 
-from .const import LOGGER
+from .const import DOMAIN, LOGGER
 from .hub_options import HubOptions
 
 NOTIFY_TIMEOUT_SEC = 30.0
@@ -31,7 +33,7 @@ async def _async_notify(hass: HomeAssistant, service: str, data: dict[str, Any])
 
 async def async_send_alert(
     hass: HomeAssistant,
-    settings: HubOptions,
+    options: HubOptions,
     *,
     title: str,
     message: str,
@@ -52,13 +54,44 @@ async def async_send_alert(
         return payload
 
     results = await asyncio.gather(
-        *(
-            _async_notify(hass, service, payload_for(service))
-            for service in settings.notify_services
-        )
+        *(_async_notify(hass, service, payload_for(service)) for service in options.notify_services)
     )
     if not any(results):
         persistent_notification.async_create(
             hass, message, title=title, notification_id=notification_id
         )
     return sum(results)
+
+
+class AlertSender:
+    """Sends one owner's alerts (a machine's, a printer's, a hub storage's)."""
+
+    def __init__(self, hass: HomeAssistant, options: HubOptions, owner_id: str) -> None:
+        """Send through `options`' notify services; notifications named after `owner_id`."""
+        self.hass = hass
+        self.options = options
+        self.owner_id = owner_id
+
+    def notification_id(self, key: str) -> str:
+        """Return the id of the owner's notifications about `key` (one per kind of alert)."""
+        return f"{DOMAIN}_{self.owner_id}_{key}"
+
+    async def async_send(
+        self, key: str, title: str, message: str, actions: list[dict[str, str]] | None = None
+    ) -> int:
+        """Send an alert now; return through how many notify services it went out."""
+        return await async_send_alert(
+            self.hass,
+            self.options,
+            title=title,
+            message=message,
+            notification_id=self.notification_id(key),
+            actions=actions,
+        )
+
+    @callback
+    def async_send_soon(self, key: str, title: str, message: str) -> None:
+        """Send an alert in the background: whoever raises it never waits on a notifier."""
+        self.hass.async_create_background_task(
+            self.async_send(key, title, message), f"{DOMAIN} {key} alert"
+        )

@@ -106,7 +106,14 @@ class MakerspaceHub:
         keys = await async_get_fob_keys(hass)
         for subentry_id, settings in self.machine_settings.items():
             machine = Machine(
-                hass, self, subentry_id, settings, self.stores[subentry_id], keys=keys
+                hass,
+                subentry_id,
+                settings,
+                self.stores[subentry_id],
+                keys=keys,
+                options=self.options,
+                members=lambda: self.members_file.members,
+                entry_id=self.storage.entry_id,
             )
             await machine.async_load()
             self.machines[subentry_id] = machine
@@ -116,7 +123,14 @@ class MakerspaceHub:
         """Load each printer's baseline and spread their polls over their intervals."""
         count = len(self.printer_settings)
         for index, (subentry_id, settings) in enumerate(self.printer_settings.items()):
-            printer = Printer(hass, self, subentry_id, settings, self.stores[subentry_id])
+            printer = Printer(
+                hass,
+                subentry_id,
+                settings,
+                self.stores[subentry_id],
+                options=self.options,
+                ml_service=self.ml_service,
+            )
             await printer.async_load()
             printer.stagger_sec = index * settings.poll_interval / count
             self.printers[subentry_id] = printer
@@ -124,7 +138,14 @@ class MakerspaceHub:
     async def async_start_recording_sensors(self, hass: HomeAssistant) -> None:
         """Load each recording sensor's switch state and counts."""
         for subentry_id, settings in self.recording_sensor_settings.items():
-            sensor = RecordingSensor(hass, self, subentry_id, settings, self.stores[subentry_id])
+            sensor = RecordingSensor(
+                hass,
+                subentry_id,
+                settings,
+                self.stores[subentry_id],
+                hub_name=self.name,
+                recordings_dir=self.options.recordings_dir,
+            )
             await sensor.async_load()
             self.recording_sensors[subentry_id] = sensor
 

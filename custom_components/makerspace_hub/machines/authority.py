@@ -74,7 +74,7 @@ def check_make_usable(caller: Caller, settings: HubOptions, machine: str) -> Non
 
 def check_machine_usable(caller: Caller, machine: "Machine") -> None:
     """Raise a translated error unless `caller` may make `machine` usable."""
-    check_make_usable(caller, machine.hub.options, machine.settings.display_name)
+    check_make_usable(caller, machine.options, machine.settings.display_name)
 
 
 async def async_require_machine_usable(

@@ -5,22 +5,25 @@ operation -> new state -> (write-behind save, Access events, listeners, alerts).
 board's reply is computed from memory; nothing here waits on the disk.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..alerts import async_send_alert
+from ..alerts import AlertSender
 from ..const import DOMAIN, LOGGER
+from ..hub_options import HubOptions
 from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .board_protocol import BoardUpdate, Reply
 from .fob_keys import FobKeys
+from .members import Members
 from .rules import (
     GUESS_LIMIT,
     GUESS_LOCK_SEC,
@@ -31,9 +34,6 @@ from .rules import (
     Roster,
 )
 from .settings import MachineSettings
-
-if TYPE_CHECKING:
-    from ..hub import MakerspaceHub
 
 ONLINE_WINDOW = timedelta(seconds=30)
 # A heartbeat that changes only the board's readings (uptime, WiFi, check-in time)
@@ -53,17 +53,26 @@ class Machine(EventSource[AccessEvent]):
     def __init__(
         self,
         hass: HomeAssistant,
-        hub: "MakerspaceHub",
         subentry_id: str,
         settings: MachineSettings,
         store: OwnerStore,
         *,
         keys: FobKeys,
+        options: HubOptions,
+        members: Callable[[], Members],
+        entry_id: str,
     ) -> None:
-        """Take the machine's saved state (or defaults) from its store; `keys` key its cards."""
+        """Take the machine's saved state (or defaults) from its store.
+
+        `keys` key its cards, `members` returns who may use it right now, `options`
+        are the hub's and `entry_id` names the hub in repair issues.
+        """
         super().__init__()
         self.hass = hass
-        self.hub = hub
+        self.options = options
+        self.members = members
+        self.entry_id = entry_id
+        self.alerts = AlertSender(hass, options, subentry_id)
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
@@ -88,7 +97,7 @@ class Machine(EventSource[AccessEvent]):
             try:
                 self.state = MachineState.from_dict(data)
             except (TypeError, ValueError) as err:
-                await self.store.hub.async_reject(self.store, str(err))
+                await self.store.async_set_aside(str(err))
                 self.state = MachineState.lost()
         elif self.store.load_problem is not None:
             self.state = MachineState.lost()
@@ -152,9 +161,9 @@ class Machine(EventSource[AccessEvent]):
 
     def _roster(self) -> Roster:
         return Roster(
-            self.hub.members_file.members,
+            self.members(),
             dt_util.now().date(),
-            self.hub.options.expiry_grace_days,
+            self.options.expiry_grace_days,
             self.keys,
         )
 
@@ -265,7 +274,7 @@ class Machine(EventSource[AccessEvent]):
             )
             self._emit(event)
             if event.type == "guessing" or (
-                event.type in ALERT_EVENTS and self.hub.options.oops_alerts
+                event.type in ALERT_EVENTS and self.options.oops_alerts
             ):
                 self._alert(event)
         if self.state.relay_on_since is not None and self._usage_tick is None:
@@ -293,7 +302,7 @@ class Machine(EventSource[AccessEvent]):
         self._state_lost_reported = lost
         async_set_issue(
             self.hass,
-            f"{STATE_LOST_ISSUE}_{self.store.hub.entry_id}_{self.subentry_id}",
+            f"{STATE_LOST_ISSUE}_{self.entry_id}_{self.subentry_id}",
             STATE_LOST_ISSUE,
             {"machine": self.settings.display_name, "file": str(self.store.path)} if lost else None,
         )
@@ -313,13 +322,4 @@ class Machine(EventSource[AccessEvent]):
             by = f" (in use by {event.member})" if event.member else ""
             title = f"{name} {what}"
             message = f"{name} {what}{by}. It stays off until an admin clears it."
-        self.hass.async_create_background_task(
-            async_send_alert(
-                self.hass,
-                self.hub.options,
-                title=title,
-                message=message,
-                notification_id=f"{DOMAIN}_{self.subentry_id}_{event.type}",
-            ),
-            f"{DOMAIN} {event.type} alert",
-        )
+        self.alerts.async_send_soon(event.type, title, message)

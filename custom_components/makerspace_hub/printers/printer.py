@@ -34,8 +34,9 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from ..alerts import async_send_alert
+from ..alerts import AlertSender
 from ..const import DOMAIN, LOGGER, PRINTER_ACTION_NOTIFY, PRINTER_ACTION_PAUSE_AND_OFF
+from ..hub_options import HubOptions
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .detector import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
@@ -46,7 +47,6 @@ from .settings import PrinterSettings
 if TYPE_CHECKING:
     from homeassistant.components.camera import Image
 
-    from ..hub import MakerspaceHub
 
 SNAPSHOT_TIMEOUT_SEC = 20
 WARNING_ALERT_COOLDOWN_SEC = 90.0
@@ -133,19 +133,25 @@ class Printer(EventSource[str, dict[str, Any]]):
     def __init__(
         self,
         hass: HomeAssistant,
-        hub: "MakerspaceHub",
         subentry_id: str,
         settings: PrinterSettings,
         store: OwnerStore,
+        *,
+        options: HubOptions,
+        ml_service: MLService,
     ) -> None:
-        """Take the saved baseline and print (or defaults) from `store`."""
+        """Take the saved baseline and print (or defaults) from `store`.
+
+        Frames are scored by `ml_service`; alerts go out as `options` say.
+        """
         super().__init__()
         self.hass = hass
-        self.hub = hub
+        self.options = options
+        self.alerts = AlertSender(hass, options, subentry_id)
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
-        self.service: MLService = hub.ml_service
+        self.service = ml_service
         self.detector = FailureDetector()
         self.job = PrintJob()
         self.health = PrinterHealth()
@@ -166,7 +172,7 @@ class Printer(EventSource[str, dict[str, Any]]):
             self.detector = FailureDetector.from_dict(data.get("detector", {}))
             self.job = PrintJob.from_dict(data.get("print", {}))
         except ValueError as err:
-            await self.store.hub.async_reject(self.store, str(err))
+            await self.store.async_set_aside(str(err))
             self.detector, self.job = FailureDetector(), PrintJob()
 
     @callback
@@ -344,7 +350,7 @@ class Printer(EventSource[str, dict[str, Any]]):
             self.health.history.append(Frame(dt_util.utcnow(), score, verdict, probability))
         if verdict == FAILURE and not self.job.acted and not self.job.ignored:
             self._act(probability)
-        elif verdict == WARNING and self.hub.options.print_warning_alerts:
+        elif verdict == WARNING and self.options.print_warning_alerts:
             self._warn(probability)
         self._save(force=changed)
         self._notify()
@@ -404,14 +410,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     async def _async_alert(
         self, key: str, title: str, message: str, actions: list[dict[str, str]] | None
     ) -> None:
-        await async_send_alert(
-            self.hass,
-            self.hub.options,
-            title=title,
-            message=message,
-            notification_id=f"{DOMAIN}_{self.subentry_id}_{key}",
-            actions=actions,
-        )
+        await self.alerts.async_send(key, title, message, actions)
 
     async def _async_pause(self) -> str:
         """Pause (and power off, if that is the action); return what happened."""

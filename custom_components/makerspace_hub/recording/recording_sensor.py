@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import math
 from pathlib import Path
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Context, HassJob, HomeAssistant, callback
@@ -33,9 +33,6 @@ from ..storage.owner_store import OwnerStore
 from .log import SlotLateness
 from .schedule import SlotSchedule
 from .settings import RecordingSensorSettings, resolve_recordings_dir
-
-if TYPE_CHECKING:
-    from ..hub import MakerspaceHub
 
 
 def append_row(path: Path, row: str) -> None:
@@ -108,15 +105,22 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
     def __init__(
         self,
         hass: HomeAssistant,
-        hub: "MakerspaceHub",
         subentry_id: str,
         settings: RecordingSensorSettings,
         store: OwnerStore,
+        *,
+        hub_name: str,
+        recordings_dir: str,
     ) -> None:
-        """Take the saved switch state (or `auto_start`) from `store`."""
+        """Take the saved switch state (or `auto_start`) from `store`.
+
+        Recordings go under `recordings_dir` (the hub's option, as stored), in files
+        named after `hub_name`.
+        """
         super().__init__()
         self.hass = hass
-        self.hub = hub
+        self.hub_name = hub_name
+        self.recordings_dir = recordings_dir
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
@@ -145,7 +149,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
             try:
                 self.counts = RecordingCounts.from_dict(data)
             except (TypeError, ValueError) as err:
-                await self.store.hub.async_reject(self.store, str(err))
+                await self.store.async_set_aside(str(err))
         if self.settings.kind == KIND_ACTION:
             try:
                 sequence = await async_validate_actions_config(
@@ -157,7 +161,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
                 LOGGER.error("%s: %s", self.name, self.counts.last_error)
                 return
             self._script = Script(
-                self.hass, sequence, f"{self.hub.name} {self.settings.name}", DOMAIN
+                self.hass, sequence, f"{self.hub_name} {self.settings.name}", DOMAIN
             )
 
     @callback
@@ -277,14 +281,14 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         hass = self.hass
         folder = Path(
             resolve_recordings_dir(
-                self.hub.options.recordings_dir,
+                self.recordings_dir,
                 hass.config.config_dir,
                 hass.config.media_dirs.get("local", hass.config.path("media")),
             ),
             self.name,
             day,
         )
-        return folder, f"{slugify(self.hub.name)}@{day}", clock
+        return folder, f"{slugify(self.hub_name)}@{day}", clock
 
     async def _async_record(self, slot: datetime) -> None:
         folder, stem, clock = self._paths(slot)

@@ -169,6 +169,10 @@ class OwnerStore:
         self.loaded = True
         self._mark_dirty()
 
+    async def async_set_aside(self, problem: str) -> None:
+        """Move aside a file whose data the owner cannot use, and start over."""
+        await self.hub.async_reject(self, problem)
+
     @callback
     def reset(self) -> None:
         """Start over from defaults (the owner rejected the data it was given)."""
