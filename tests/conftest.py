@@ -31,11 +31,17 @@ HUB_WEBHOOK_ID = "a" * 64
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Load this checkout's integration in every test."""
+def home_assistant_for_this_integration(request: pytest.FixtureRequest) -> None:
+    """Give a test that runs Home Assistant this checkout's integration and a config dir.
+
+    A test of a pure module (no `hass` among its fixtures) starts no Home Assistant.
+    """
+    if "hass" in request.fixturenames:
+        request.getfixturevalue("enable_custom_integrations")
+        request.getfixturevalue("config_dir")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
     """Give every test its own, real Home Assistant config directory."""
     path = tmp_path / "config"

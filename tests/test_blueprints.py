@@ -29,10 +29,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.makerspace_hub.const import DOMAIN
 
 from .conftest import find_device, setup_hub, subentry_by_title
+from .fake_printers import async_setup_printer_world
 from .makerspace import ADA, KENNETH, Board, makerspace_entry, members, write_members
-from .printers import async_setup_printer_world
-from .test_printers import MakeShop, failure, make_shop  # noqa: F401 - the fixture
-from .test_recording_sensors import MakeBees, make_bees, sensor_subentry  # noqa: F401
+from .printers.test_printers import MakeShop, failure, make_shop  # noqa: F401 - the fixture
+from .recording.test_recording_sensors import MakeBees, make_bees, sensor_subentry  # noqa: F401
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / DOMAIN
 NOTIFY = "notify.mobile_app_x"

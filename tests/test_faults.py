@@ -36,6 +36,7 @@ from custom_components.makerspace_hub.printers.printer import Printer
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, make_subentry, setup_hub
+from .fake_printers import PrinterCamera, async_setup_printer_world
 from .makerspace import (
     ADA,
     OOPSED,
@@ -47,7 +48,6 @@ from .makerspace import (
     welcome,
     write_members,
 )
-from .printers import PrinterCamera, async_setup_printer_world
 from .slow_disk import set_immutable
 
 TOKEN = "obico-token-for-fault-tests"

@@ -39,6 +39,7 @@ from custom_components.makerspace_hub.printers.frames import DATA_FRAMES
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import HUB_WEBHOOK_ID, make_hub_entry, setup_hub, subentry_by_title
+from .fake_printers import JPEG
 from .makerspace import (
     ADA,
     MACHINES,
@@ -50,7 +51,6 @@ from .makerspace import (
     webhook_of,
     write_members,
 )
-from .printers import JPEG
 from .test_faults import open_print_shop
 
 TOKEN = "obico-token-0123456789abcdef"

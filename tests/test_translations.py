@@ -16,7 +16,7 @@ def test_entity_names() -> None:
     descriptions = {
         "binary_sensor": [
             *binary_sensor.HUB_BINARY_SENSORS,
-            *binary_sensor.DETECTION_BINARY_SENSORS,
+            *binary_sensor.ML_API_BINARY_SENSORS,
             *binary_sensor.PRINTER_BINARY_SENSORS,
             *binary_sensor.RECORDING_BINARY_SENSORS,
             *binary_sensor.MACHINE_BINARY_SENSORS,

@@ -1,12 +1,12 @@
 """makerspace_hub: run a makerspace from Home Assistant.
 
 Setting up a hub entry validates its configuration (`hub.MakerspaceHub`), loads its
-owners' state (`storage_health`), keeps its devices in step with its subentries and
+owners' state (`storage`), keeps its devices in step with its subentries and
 sets up the platforms. Any change of the options or subentries reloads the entry
 once; the owners' state survives in memory and on disk.
 
 Boards get an answer from `async_setup` on, before and between a hub's setups: the
-board gate (`board_gate`) registers every hub's and machine's webhook and answers
+board gate (`machines.board_gate`) registers every hub's and machine's webhook and answers
 relay off, with the reason on the display, until the machine runs.
 """
 
@@ -67,21 +67,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     # An entry or machine added since the gate looked (e.g. added to a test's hass).
     hass.data[DATA_GATE].async_sync(entry)
     storage = hass.data[DATA_STORAGE].for_entry(entry.entry_id)
-    hub = MakerspaceHub.from_entry(hass, entry, storage, hass.data[DATA_FRAMES])
+    hub = await MakerspaceHub.async_from_entry(hass, entry, storage, hass.data[DATA_FRAMES])
     await storage.async_load(hub.stores.values())
-    await hub.async_start_machines(hass)
-    await hub.async_start_printers(hass)
-    await hub.async_start_recording_sensors(hass)
+    await hub.async_load()
     entry.runtime_data = hub
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(hub.members_file.async_start())
     if (stop_checks := hub.ml_service.async_start()) is not None:
         entry.async_on_unload(stop_checks)
-    for printer in hub.printers.values():
-        printer.async_start()
-    for sensor in hub.recording_sensors.values():
-        sensor.async_start()
+    for owner in hub.owners.values():
+        owner.async_start()
     # Memberships expire at midnight: judge running sessions again each day.
     entry.async_on_unload(
         _until_stop(
@@ -135,12 +131,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
     # ends its session.
     hass.data[DATA_GATE].async_machines_stopping(list(hub.machines.values()))
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    for machine in hub.machines.values():
-        machine.async_unload()
-    for printer in hub.printers.values():
-        printer.async_stop()
-    for sensor in hub.recording_sensors.values():
-        sensor.async_stop()
+    for owner in hub.owners.values():
+        owner.async_stop()
     hub.ml_service.async_shutdown()
     await hub.storage.async_flush()
     return unloaded

@@ -6,6 +6,7 @@ relay. Printer: Print failure. Recording sensor: Recording now.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -16,7 +17,14 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import Observable, SourceDescription, SourceEntity, async_add_device_entities
+from .const import SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
+from .entity import (
+    EntityMaker,
+    Observable,
+    SourceDescription,
+    SourceEntity,
+    async_add_owner_entities,
+)
 from .hub import MakerspaceConfigEntry
 from .machines.machine import Machine
 from .printers.ml_service import MLService
@@ -47,7 +55,7 @@ HUB_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[HubStorage], ...] = 
         },
     ),
 )
-DETECTION_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[MLService], ...] = (
+ML_API_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[MLService], ...] = (
     MakerspaceBinarySensorDescription(
         key="ml_api",
         translation_key="ml_api",
@@ -103,46 +111,41 @@ MACHINE_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Machine], ...] =
 )
 
 
+def _described(
+    descriptions: tuple[MakerspaceBinarySensorDescription[Any], ...],
+) -> EntityMaker:
+    return lambda entry, subentry_id, owner: [
+        MakerspaceBinarySensor(entry, subentry_id, description, owner)
+        for description in descriptions
+        if description.exists_fn(owner)
+    ]
+
+
+BINARY_SENSORS: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: _described(MACHINE_BINARY_SENSORS),
+    SUBENTRY_PRINTER: _described(PRINTER_BINARY_SENSORS),
+    SUBENTRY_RECORDING_SENSOR: _described(RECORDING_BINARY_SENSORS),
+}
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MakerspaceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the hub's and the machines' binary sensors."""
+    """Add the hub's binary sensors and each device's."""
     hub = entry.runtime_data
     async_add_entities(
         [
             *(MakerspaceBinarySensor(entry, None, d, hub.storage) for d in HUB_BINARY_SENSORS),
             *(
                 MakerspaceBinarySensor(entry, None, d, hub.ml_service)
-                for d in DETECTION_BINARY_SENSORS
+                for d in ML_API_BINARY_SENSORS
                 if d.exists_fn(hub.ml_service)
             ),
         ]
     )
-    async_add_device_entities(
-        async_add_entities,
-        hub.recording_sensors,
-        lambda subentry_id, sensor: [
-            MakerspaceBinarySensor(entry, subentry_id, d, sensor) for d in RECORDING_BINARY_SENSORS
-        ],
-    )
-    async_add_device_entities(
-        async_add_entities,
-        hub.printers,
-        lambda subentry_id, printer: [
-            MakerspaceBinarySensor(entry, subentry_id, d, printer) for d in PRINTER_BINARY_SENSORS
-        ],
-    )
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.machines,
-        lambda subentry_id, machine: [
-            MakerspaceBinarySensor(entry, subentry_id, description, machine)
-            for description in MACHINE_BINARY_SENSORS
-            if description.exists_fn(machine)
-        ],
-    )
+    async_add_owner_entities(entry, async_add_entities, hub.owners, BINARY_SENSORS)
 
 
 class MakerspaceBinarySensor[T: Observable](SourceEntity[T], BinarySensorEntity):

@@ -11,7 +11,8 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_device_entities
+from .const import SUBENTRY_MACHINE
+from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
 from .machines.authority import async_require_machine_usable
 from .machines.machine import Machine
@@ -49,13 +50,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's buttons."""
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.machines,
-        lambda subentry_id, machine: [
-            MachineButton(entry, subentry_id, description, machine) for description in BUTTONS
-        ],
-    )
+    async_add_owner_entities(entry, async_add_entities, entry.runtime_data.owners, BUTTONS_BY_KIND)
 
 
 class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
@@ -68,3 +63,10 @@ class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
         if self.entity_description.makes_usable:
             await async_require_machine_usable(self.hass, self._context, self.source)
         self.entity_description.press_fn(self.source)
+
+
+BUTTONS_BY_KIND: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: lambda entry, sid, machine: [
+        MachineButton(entry, sid, description, machine) for description in BUTTONS
+    ],
+}

@@ -6,19 +6,15 @@ too). Members' names and account ids are personal data: redacted as well, since 
 diagnostics download is meant to be shared.
 """
 
-from dataclasses import replace
 from typing import Any
 
-from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
-from .hub import MakerspaceConfigEntry, MakerspaceHub
+from .hub import OWNER_KINDS, MakerspaceConfigEntry, MakerspaceHub
 from .machines.board_gate import CONF_RETIRED_WEBHOOK_IDS
-from .machines.machine import Machine
-from .printers.printer import Printer
-from .recording.recording_sensor import RecordingSensor
 
 TO_REDACT = {
     CONF_WEBHOOK_ID,
@@ -28,54 +24,6 @@ TO_REDACT = {
     "rfid_value",
     "card",
 }
-# Who runs a machine (the session in its state).
-MEMBER_KEYS = {"name", "full_name", "account_id"}
-
-
-def _machine(machine: Machine) -> dict[str, Any]:
-    return {
-        "name": machine.name,
-        "online": machine.online,
-        # The display greets the member by name: redacted like the session.
-        "reply": replace(machine.reply, name=REDACTED).as_json(),
-        "card": machine.state.card_tag,
-        "state": async_redact_data(machine.state.as_dict(), TO_REDACT | MEMBER_KEYS),
-        "save_timeouts": machine.store.save_timeouts,
-        "store_error": machine.store.last_error,
-    }
-
-
-def _printer(printer: Printer) -> dict[str, Any]:
-    return {
-        "name": printer.name,
-        "available": printer.available,
-        "detection": printer.detection_state,
-        "print": printer.job.as_dict() | {"verdict": printer.job.verdict},
-        "detector": printer.detector.as_dict(),
-        "probability": printer.job.probability,
-        "camera_errors": printer.health.camera_errors,
-        "last_error": printer.health.last_error,
-        "recent_frames": [
-            {
-                "at": frame.at.isoformat(),
-                "score": frame.score,
-                "verdict": frame.verdict,
-                "probability": frame.probability,
-            }
-            for frame in printer.health.history
-        ],
-    }
-
-
-def _recording(sensor: RecordingSensor) -> dict[str, Any]:
-    return {
-        "name": sensor.name,
-        "kind": sensor.settings.kind,
-        "counts": sensor.counts.as_dict(),
-        "next_slot": sensor.next_slot,
-        "recording_now": sensor.recording_now,
-        "slot_start_lateness_last_day": sensor.lateness_stats(),
-    }
 
 
 def _hub(hub: MakerspaceHub) -> dict[str, Any]:
@@ -116,9 +64,15 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "hub": _hub(hub),
-        "machines": [_machine(machine) for machine in hub.machines.values()],
-        "printers": [_printer(printer) for printer in hub.printers.values()],
-        "recording_sensors": [_recording(sensor) for sensor in hub.recording_sensors.values()],
+        # "machines", "printers", "recording_sensors"
+        **{
+            f"{kind.subentry_type}s": [
+                owner.diagnostics()
+                for owner in hub.owners.values()
+                if owner.kind == kind.subentry_type
+            ]
+            for kind in OWNER_KINDS
+        },
     }
 
 
@@ -136,10 +90,6 @@ async def async_get_device_diagnostics(
     result: dict[str, Any] = {
         "subentry": async_redact_data(dict(subentry.data), TO_REDACT) if subentry else None
     }
-    if (machine := hub.machines.get(subentry_id)) is not None:
-        result["machine"] = _machine(machine)
-    if (printer := hub.printers.get(subentry_id)) is not None:
-        result["printer"] = _printer(printer)
-    if (sensor := hub.recording_sensors.get(subentry_id)) is not None:
-        result["recording_sensor"] = _recording(sensor)
+    if (owner := hub.owners.get(subentry_id)) is not None:
+        result[owner.kind] = owner.diagnostics()
     return result

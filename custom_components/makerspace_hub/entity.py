@@ -17,6 +17,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_NAME, DOMAIN, SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
+from .owner import Owner
 
 MANUFACTURER = "makerspace_hub"
 _MODELS = {
@@ -148,12 +149,22 @@ class SourceEntity[T: Observable](MakerspaceEntity[T]):
         return self.entity_description.attributes_fn(self.source)
 
 
+# What a platform adds for one kind of device: (entry, subentry id, owner) -> entities.
+type EntityMaker = Callable[[ConfigEntry, str, Any], Iterable[Entity]]
+
+
 @callback
-def async_add_device_entities[T](
+def async_add_owner_entities(
+    entry: ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    owners: Mapping[str, T],
-    build: Callable[[str, T], Iterable[Entity]],
+    owners: Mapping[str, Owner],
+    makers: Mapping[str, EntityMaker],
 ) -> None:
-    """Add the entities `build` makes for each owner (by subentry id), on its subentry."""
+    """Add each owner's entities, on its subentry, made by the maker of its kind.
+
+    A platform lists its makers by kind (none: the kind has no entity there), so a
+    new kind of device adds makers, not another loop.
+    """
     for subentry_id, owner in owners.items():
-        async_add_entities(build(subentry_id, owner), config_subentry_id=subentry_id)
+        if (make := makers.get(owner.kind)) is not None:
+            async_add_entities(make(entry, subentry_id, owner), config_subentry_id=subentry_id)

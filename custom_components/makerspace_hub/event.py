@@ -14,10 +14,11 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_device_entities
+from .const import SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
+from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
 from .machines.machine import Machine
-from .machines.rules import AccessEvent
+from .machines.sessions import AccessEvent
 from .printers.printer import Printer
 from .recording.recording_sensor import RecordingSensor
 
@@ -57,21 +58,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Access and each printer's Detection event entity."""
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.machines,
-        lambda subentry_id, machine: [AccessEventEntity(entry, subentry_id, ACCESS, machine)],
-    )
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.recording_sensors,
-        lambda subentry_id, sensor: [NamedEventEntity(entry, subentry_id, RECORDING, sensor)],
-    )
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.printers,
-        lambda subentry_id, printer: [NamedEventEntity(entry, subentry_id, DETECTION, printer)],
-    )
+    async_add_owner_entities(entry, async_add_entities, entry.runtime_data.owners, EVENTS)
 
 
 class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
@@ -130,3 +117,14 @@ RECORDING = NamedEventDescription(
     event_types=RECORDING_EVENT_TYPES,
     source_key="sensor",
 )
+
+
+EVENTS: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: lambda entry, sid, machine: [AccessEventEntity(entry, sid, ACCESS, machine)],
+    SUBENTRY_PRINTER: lambda entry, sid, printer: [
+        NamedEventEntity(entry, sid, DETECTION, printer)
+    ],
+    SUBENTRY_RECORDING_SENSOR: lambda entry, sid, sensor: [
+        NamedEventEntity(entry, sid, RECORDING, sensor)
+    ],
+}

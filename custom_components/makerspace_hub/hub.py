@@ -1,11 +1,16 @@
-"""The running hub: the validated configuration of one hub entry and its owners' stores.
+"""The running hub: builds a hub entry's owners from its subentries, and nothing of theirs.
 
 `MakerspaceHub` is the entry's typed `runtime_data`. It is built from the stored
 entry at setup; a subentry that fails validation (hand-edited storage, a downgrade)
-is skipped with a repair issue instead of taking every other machine down with it.
-Every valid subentry is an owner with a state store (see `state_store`).
+is skipped with a repair issue instead of taking every other device down with it.
+Each valid subentry becomes an owner (see `owner.Owner`) with a state store; what
+an owner needs (the hub's options, the members, the ML service, the hub's name) is
+handed to it here, so no wing ever reaches back into the hub.
+
+The kinds of device are listed once, in `OWNER_KINDS`.
 """
 
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +21,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.util import slugify
 
+from .alerts import AlertSender
 from .const import (
     CONF_NAME,
     DOMAIN,
@@ -27,10 +33,12 @@ from .const import (
 from .hub_options import HubOptions
 from .issues import async_set_issue
 from .machines.board_gate import DATA_GATE
+from .machines.fob_keys import FobKeys
 from .machines.installation import async_get_fob_keys
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
 from .machines.settings import MachineSettings
+from .owner import Owner
 from .printers.frames import FrameStore
 from .printers.ml_service import MLService
 from .printers.printer import Printer
@@ -45,109 +53,151 @@ type MakerspaceConfigEntry = ConfigEntry[MakerspaceHub]
 type OwnerSettings = MachineSettings | RecordingSensorSettings | PrinterSettings
 
 
+@dataclass(frozen=True, kw_only=True)
+class OwnerKind[S: OwnerSettings]:
+    """How the hub makes one kind of device from its subentry."""
+
+    subentry_type: str
+    parse: Callable[[Mapping[str, Any]], S]  # raises InvalidConfigError
+    storage_name: Callable[[S], str]  # the state file's name, without .json
+    build: Callable[["MakerspaceHub", str, S, OwnerStore], Owner]
+
+
+def _build_machine(
+    hub: "MakerspaceHub", subentry_id: str, settings: MachineSettings, store: OwnerStore
+) -> Machine:
+    return Machine(
+        hub.hass,
+        subentry_id,
+        settings,
+        store,
+        keys=hub.fob_keys,
+        options=hub.options,
+        members=lambda: hub.members_file.members,
+        entry_id=hub.entry_id,
+    )
+
+
+def _build_printer(
+    hub: "MakerspaceHub", subentry_id: str, settings: PrinterSettings, store: OwnerStore
+) -> Printer:
+    printer = Printer(
+        hub.hass, subentry_id, settings, store, options=hub.options, ml_service=hub.ml_service
+    )
+    # Spread the printers' polls over their intervals.
+    printers = [sid for sid, (kind, _) in hub.subentries.items() if kind is PRINTERS]
+    printer.stagger_sec = printers.index(subentry_id) * settings.poll_interval / len(printers)
+    return printer
+
+
+def _build_recording_sensor(
+    hub: "MakerspaceHub", subentry_id: str, settings: RecordingSensorSettings, store: OwnerStore
+) -> RecordingSensor:
+    return RecordingSensor(
+        hub.hass,
+        subentry_id,
+        settings,
+        store,
+        hub_name=hub.name,
+        recordings_dir=hub.options.recordings_dir,
+    )
+
+
+MACHINES = OwnerKind[MachineSettings](
+    subentry_type=SUBENTRY_MACHINE,
+    parse=MachineSettings.from_data,
+    storage_name=lambda settings: settings.name,  # already file-safe
+    build=_build_machine,
+)
+PRINTERS = OwnerKind[PrinterSettings](
+    subentry_type=SUBENTRY_PRINTER,
+    parse=PrinterSettings.from_data,
+    # A printer's name is free-form; printer names are unique by slug.
+    storage_name=lambda settings: slugify(settings.name),
+    build=_build_printer,
+)
+RECORDING_SENSORS = OwnerKind[RecordingSensorSettings](
+    subentry_type=SUBENTRY_RECORDING_SENSOR,
+    parse=RecordingSensorSettings.from_data,
+    storage_name=lambda settings: settings.name,  # already file-safe
+    build=_build_recording_sensor,
+)
+# The order in which the kinds load: machines first, so that boards are answered by
+# their machines as soon as possible.
+OWNER_KINDS: tuple[OwnerKind[Any], ...] = (MACHINES, PRINTERS, RECORDING_SENSORS)
+_KIND_OF_TYPE = {kind.subentry_type: kind for kind in OWNER_KINDS}
+
+
 def invalid_subentry_issue_id(subentry_id: str) -> str:
     """Return the repair issue id for a subentry that cannot be read."""
     return f"invalid_subentry_{subentry_id}"
 
 
-def parse_subentry(subentry: ConfigSubentry) -> OwnerSettings | None:
-    """Return the settings of a subentry (None for an unknown type).
+def parse_subentry(subentry: ConfigSubentry) -> tuple[OwnerKind[Any], OwnerSettings] | None:
+    """Return the kind and settings of a subentry (None for an unknown type).
 
     Raises InvalidConfigError when the stored data is invalid.
     """
-    if subentry.subentry_type == SUBENTRY_MACHINE:
-        return MachineSettings.from_data(subentry.data)
-    if subentry.subentry_type == SUBENTRY_RECORDING_SENSOR:
-        return RecordingSensorSettings.from_data(subentry.data)
-    if subentry.subentry_type == SUBENTRY_PRINTER:
-        return PrinterSettings.from_data(subentry.data)
-    return None
-
-
-def storage_name(settings: OwnerSettings) -> str:
-    """Return the file name (without .json) of an owner's state.
-
-    Machine and recording sensor names are already file-safe; a printer's free-form
-    name is slugified (printer names are unique by slug).
-    """
-    if isinstance(settings, PrinterSettings):
-        return slugify(settings.name)
-    return settings.name
+    if (kind := _KIND_OF_TYPE.get(subentry.subentry_type)) is None:
+        return None
+    return kind, kind.parse(subentry.data)
 
 
 @dataclass
 class MakerspaceHub:
     """One makerspace: its options, the devices configured in it and their stores."""
 
+    hass: HomeAssistant
+    entry_id: str
     name: str
     options: HubOptions
     storage: HubStorage
     members_file: MembersFile
     ml_service: MLService
-    machine_settings: dict[str, MachineSettings] = field(default_factory=dict)
-    recording_sensor_settings: dict[str, RecordingSensorSettings] = field(default_factory=dict)
-    printer_settings: dict[str, PrinterSettings] = field(default_factory=dict)
+    fob_keys: FobKeys
+    # The valid subentries: subentry id -> (kind, settings), in the entry's order.
+    subentries: dict[str, tuple[OwnerKind[Any], OwnerSettings]] = field(default_factory=dict)
     stores: dict[str, OwnerStore] = field(default_factory=dict)
-    machines: dict[str, Machine] = field(default_factory=dict)
-    printers: dict[str, Printer] = field(default_factory=dict)
-    recording_sensors: dict[str, RecordingSensor] = field(default_factory=dict)
+    owners: dict[str, Owner] = field(default_factory=dict)
     reload_scheduled: bool = False
     built_from: Any = None  # the entry's options and subentries the hub was built from
 
-    async def async_start_machines(self, hass: HomeAssistant) -> None:
-        """Load the members, then each machine's saved state.
+    @property
+    def machines(self) -> dict[str, Machine]:
+        """Return the running machines by subentry id."""
+        return _of_type(self.owners, Machine)
+
+    @property
+    def printers(self) -> dict[str, Printer]:
+        """Return the running printers by subentry id."""
+        return _of_type(self.owners, Printer)
+
+    @property
+    def recording_sensors(self) -> dict[str, RecordingSensor]:
+        """Return the running recording sensors by subentry id."""
+        return _of_type(self.owners, RecordingSensor)
+
+    async def async_load(self) -> None:
+        """Load the members, then each owner's saved state, kind by kind.
 
         A machine whose board was told relay off while it was not running (the hub
-        starting, reloading, retrying) ends its session as it starts.
+        starting, reloading, retrying) ends its session as it loads.
         """
         with suppress(HomeAssistantError):  # reported as a repair issue; no members then
             await self.members_file.async_load()
-        gate = hass.data[DATA_GATE]
-        keys = await async_get_fob_keys(hass)
-        for subentry_id, settings in self.machine_settings.items():
-            machine = Machine(
-                hass,
-                subentry_id,
-                settings,
-                self.stores[subentry_id],
-                keys=keys,
-                options=self.options,
-                members=lambda: self.members_file.members,
-                entry_id=self.storage.entry_id,
-            )
-            await machine.async_load()
-            self.machines[subentry_id] = machine
+        for kind in OWNER_KINDS:
+            for subentry_id, settings in self._settings_of(kind):
+                owner = kind.build(self, subentry_id, settings, self.stores[subentry_id])
+                await owner.async_load()
+                self.owners[subentry_id] = owner
+        gate = self.hass.data[DATA_GATE]
+        for machine in self.machines.values():
             gate.async_machine_started(machine)
 
-    async def async_start_printers(self, hass: HomeAssistant) -> None:
-        """Load each printer's baseline and spread their polls over their intervals."""
-        count = len(self.printer_settings)
-        for index, (subentry_id, settings) in enumerate(self.printer_settings.items()):
-            printer = Printer(
-                hass,
-                subentry_id,
-                settings,
-                self.stores[subentry_id],
-                options=self.options,
-                ml_service=self.ml_service,
-            )
-            await printer.async_load()
-            printer.stagger_sec = index * settings.poll_interval / count
-            self.printers[subentry_id] = printer
-
-    async def async_start_recording_sensors(self, hass: HomeAssistant) -> None:
-        """Load each recording sensor's switch state and counts."""
-        for subentry_id, settings in self.recording_sensor_settings.items():
-            sensor = RecordingSensor(
-                hass,
-                subentry_id,
-                settings,
-                self.stores[subentry_id],
-                hub_name=self.name,
-                recordings_dir=self.options.recordings_dir,
-            )
-            await sensor.async_load()
-            self.recording_sensors[subentry_id] = sensor
+    def _settings_of(self, kind: OwnerKind[Any]) -> Iterator[tuple[str, OwnerSettings]]:
+        for subentry_id, (of_kind, settings) in self.subentries.items():
+            if of_kind is kind:
+                yield subentry_id, settings
 
     @callback
     def async_recheck_machines(self, *_: Any) -> None:
@@ -155,17 +205,13 @@ class MakerspaceHub:
         for machine in self.machines.values():
             machine.async_recheck()
 
-    def machine_named(self, name_or_alias: str) -> Machine | None:
-        """Return the machine with this name or alias (case-insensitive)."""
-        return next((m for m in self.machines.values() if m.matches(name_or_alias)), None)
-
     @classmethod
-    def from_entry(
+    async def async_from_entry(
         cls, hass: HomeAssistant, entry: ConfigEntry, storage: HubStorage, frames: FrameStore
     ) -> "MakerspaceHub":
         """Validate the entry's options and subentries and pick their stores."""
         try:
-            settings = HubOptions.from_options(entry.options)
+            options = HubOptions.from_options(entry.options)
         except InvalidConfigError as problem:
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
@@ -173,49 +219,47 @@ class MakerspaceHub:
                 translation_placeholders={"option": problem.field},
             ) from problem
         hub = cls(
+            hass=hass,
+            entry_id=entry.entry_id,
             name=entry.data[CONF_NAME],
-            options=settings,
+            options=options,
             storage=storage,
             members_file=MembersFile(
                 hass,
                 entry.entry_id,
-                Path(resolve_config_path(settings.users_file, hass.config.config_dir)),
+                Path(resolve_config_path(options.users_file, hass.config.config_dir)),
                 lambda _members: hub.async_recheck_machines(),
             ),
-            ml_service=MLService(hass, entry.entry_id, settings, frames),
+            ml_service=MLService(hass, entry.entry_id, options, frames),
+            fob_keys=await async_get_fob_keys(hass),
         )
-        storage.settings = settings
+        storage.alerts = AlertSender(hass, options, entry.entry_id)
         hub.built_from = entry_contents(entry)
         for subentry in entry.subentries.values():
-            hub._add_subentry(hass, subentry)
+            hub._add_subentry(subentry)
         return hub
 
-    def _add_subentry(self, hass: HomeAssistant, subentry: ConfigSubentry) -> None:
+    def _add_subentry(self, subentry: ConfigSubentry) -> None:
         issue_id = invalid_subentry_issue_id(subentry.subentry_id)
         try:
-            settings = parse_subentry(subentry)
+            parsed = parse_subentry(subentry)
         except InvalidConfigError as problem:
             LOGGER.error("Cannot use %s: invalid %s", subentry.title, problem.field)
             async_set_issue(
-                hass,
+                self.hass,
                 issue_id,
                 "invalid_subentry",
                 {"title": subentry.title, "field": problem.field},
             )
             return
-        async_set_issue(hass, issue_id, "invalid_subentry", None)
-        if settings is None:
+        async_set_issue(self.hass, issue_id, "invalid_subentry", None)
+        if parsed is None:
             LOGGER.warning("Ignoring %s: unknown subentry type", subentry.title)
             return
-        subentry_id = subentry.subentry_id
-        if isinstance(settings, MachineSettings):
-            self.machine_settings[subentry_id] = settings
-        elif isinstance(settings, RecordingSensorSettings):
-            self.recording_sensor_settings[subentry_id] = settings
-        else:
-            self.printer_settings[subentry_id] = settings
-        self.stores[subentry_id] = self.storage.store(
-            subentry.subentry_type, storage_name(settings)
+        kind, settings = parsed
+        self.subentries[subentry.subentry_id] = parsed
+        self.stores[subentry.subentry_id] = self.storage.store(
+            subentry.subentry_type, kind.storage_name(settings)
         )
 
     @callback
@@ -227,11 +271,15 @@ class MakerspaceHub:
                 self.storage.async_retire(store.kind, store.name)
                 continue
             try:
-                settings = parse_subentry(subentry)
+                parsed = parse_subentry(subentry)
             except InvalidConfigError:
                 continue  # the reload reports it; keep its state for when it is fixed
-            if settings is not None and (new := storage_name(settings)) != store.name:
+            if parsed is not None and (new := parsed[0].storage_name(parsed[1])) != store.name:
                 self.storage.async_rename(store.kind, store.name, new)
+
+
+def _of_type[O](owners: Mapping[str, Owner], owner_type: type[O]) -> dict[str, O]:
+    return {sid: owner for sid, owner in owners.items() if isinstance(owner, owner_type)}
 
 
 def entry_contents(entry: ConfigEntry) -> Any:

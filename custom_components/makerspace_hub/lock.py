@@ -10,7 +10,8 @@ from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_device_entities
+from .const import SUBENTRY_MACHINE
+from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
 from .machines.authority import async_require_machine_usable
 from .machines.machine import Machine
@@ -26,11 +27,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add each machine's Lockout lock."""
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.machines,
-        lambda subentry_id, machine: [LockoutLock(entry, subentry_id, LOCKOUT, machine)],
-    )
+    async_add_owner_entities(entry, async_add_entities, entry.runtime_data.owners, LOCKS_BY_KIND)
 
 
 class LockoutLock(MakerspaceEntity[Machine], LockEntity):
@@ -49,3 +46,8 @@ class LockoutLock(MakerspaceEntity[Machine], LockEntity):
         """End the lockout, if the caller may make the machine usable."""
         await async_require_machine_usable(self.hass, self._context, self.source)
         self.source.async_set_flags(locked_out=False)
+
+
+LOCKS_BY_KIND: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: lambda entry, sid, machine: [LockoutLock(entry, sid, LOCKOUT, machine)],
+}

@@ -31,13 +31,21 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .entity import Observable, SourceDescription, SourceEntity
+from .const import SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
+from .entity import (
+    EntityMaker,
+    Observable,
+    SourceDescription,
+    SourceEntity,
+    async_add_owner_entities,
+)
 from .hub import MakerspaceConfigEntry
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
-from .machines.rules import CARD_UNKNOWN
+from .machines.sessions import CARD_UNKNOWN
 from .printers.detector import FAILURE, SAFE, WARMING_UP, WARNING
-from .printers.printer import IDLE, Printer
+from .printers.print_watch import NOT_PRINTING
+from .printers.printer import Printer
 from .recording.recording_sensor import RecordingSensor
 from .storage.hub_storage import HubStorage
 from .storage.owner_store import OwnerStore
@@ -134,7 +142,7 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         suggested_display_precision=0,
         value_fn=lambda printer: (
             None
-            if printer.detection_state == IDLE or printer.job.probability is None
+            if printer.detection_state == NOT_PRINTING or printer.job.probability is None
             else round(printer.job.probability * 100, 1)
         ),
         available_fn=lambda printer: printer.available,
@@ -143,7 +151,7 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         key="detection",
         translation_key="detection",
         device_class=SensorDeviceClass.ENUM,
-        options=[IDLE, WARMING_UP, SAFE, WARNING, FAILURE],
+        options=[NOT_PRINTING, WARMING_UP, SAFE, WARNING, FAILURE],
         value_fn=lambda printer: printer.detection_state,
         attributes_fn=lambda printer: {"print": printer.job.name if printer.job.active else None},
         available_fn=lambda printer: printer.available,
@@ -294,6 +302,21 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
 )
 
 
+def _described(descriptions: tuple[MakerspaceSensorDescription[Any], ...]) -> EntityMaker:
+    """Every device's OWNER_SENSORS (from its store), then its kind's `descriptions`."""
+    return lambda entry, subentry_id, owner: [
+        *(MakerspaceSensor(entry, subentry_id, d, owner.store) for d in OWNER_SENSORS),
+        *(MakerspaceSensor(entry, subentry_id, d, owner) for d in descriptions),
+    ]
+
+
+SENSORS: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: _described(MACHINE_SENSORS),
+    SUBENTRY_PRINTER: _described(PRINTER_SENSORS),
+    SUBENTRY_RECORDING_SENSOR: _described(RECORDING_SENSORS),
+}
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MakerspaceConfigEntry,
@@ -307,27 +330,7 @@ async def async_setup_entry(
             *(MakerspaceSensor(entry, None, d, hub.members_file) for d in HUB_MEMBER_SENSORS),
         ]
     )
-    for subentry_id, store in hub.stores.items():
-        entities: list[SensorEntity] = [
-            MakerspaceSensor(entry, subentry_id, description, store)
-            for description in OWNER_SENSORS
-        ]
-        if (machine := hub.machines.get(subentry_id)) is not None:
-            entities += [
-                MakerspaceSensor(entry, subentry_id, description, machine)
-                for description in MACHINE_SENSORS
-            ]
-        if (recording := hub.recording_sensors.get(subentry_id)) is not None:
-            entities += [
-                MakerspaceSensor(entry, subentry_id, description, recording)
-                for description in RECORDING_SENSORS
-            ]
-        if (printer := hub.printers.get(subentry_id)) is not None:
-            entities += [
-                MakerspaceSensor(entry, subentry_id, description, printer)
-                for description in PRINTER_SENSORS
-            ]
-        async_add_entities(entities, config_subentry_id=subentry_id)
+    async_add_owner_entities(entry, async_add_entities, hub.owners, SENSORS)
 
 
 class MakerspaceSensor[T: Observable](SourceEntity[T], SensorEntity):

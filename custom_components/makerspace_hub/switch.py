@@ -14,7 +14,8 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import MakerspaceEntity, async_add_device_entities
+from .const import SUBENTRY_MACHINE, SUBENTRY_RECORDING_SENSOR
+from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
 from .machines.authority import async_require_machine_usable
 from .machines.machine import Machine
@@ -34,17 +35,8 @@ async def async_setup_entry(
     entry: MakerspaceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add each machine's Relay switch."""
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.machines,
-        lambda subentry_id, machine: [RelaySwitch(entry, subentry_id, RELAY, machine)],
-    )
-    async_add_device_entities(
-        async_add_entities,
-        entry.runtime_data.recording_sensors,
-        lambda subentry_id, sensor: [RecordingSwitch(entry, subentry_id, RECORDING, sensor)],
-    )
+    """Add each machine's Relay switch and each recording sensor's Recording switch."""
+    async_add_owner_entities(entry, async_add_entities, entry.runtime_data.owners, SWITCHES)
 
 
 class RelaySwitch(MakerspaceEntity[Machine], SwitchEntity):
@@ -80,3 +72,11 @@ class RecordingSwitch(MakerspaceEntity[RecordingSensor], SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Cancel every pending slot (a running recording finishes)."""
         self.source.async_turn_off()
+
+
+SWITCHES: dict[str, EntityMaker] = {
+    SUBENTRY_MACHINE: lambda entry, sid, machine: [RelaySwitch(entry, sid, RELAY, machine)],
+    SUBENTRY_RECORDING_SENSOR: lambda entry, sid, sensor: [
+        RecordingSwitch(entry, sid, RECORDING, sensor)
+    ],
+}

@@ -6,6 +6,7 @@ whose `key` is a translation key and whose `field` names the offending form fiel
 
 from collections.abc import Mapping, Sequence
 from datetime import time
+import math
 from pathlib import PurePath
 import re
 from typing import Any
@@ -27,23 +28,34 @@ class InvalidConfigError(ValueError):
 
     `key` is the translation key of the error, `field` the form field it belongs
     to ("base" for the whole form) and `placeholders` fill the translated text.
+    `problem` says in English what is wrong with the field ("must be a number"): the
+    message of a state file that cannot be used, which a repair issue shows.
     """
 
     def __init__(
-        self, key: str, field: str = "base", placeholders: Mapping[str, str] | None = None
+        self,
+        key: str,
+        field: str = "base",
+        placeholders: Mapping[str, str] | None = None,
+        *,
+        problem: str | None = None,
     ) -> None:
         """Describe the problem."""
-        super().__init__(f"{key} ({field}): {placeholders}")
+        super().__init__(f"{field} {problem}" if problem else f"{key} ({field}): {placeholders}")
         self.key = key
         self.field = field
         self.placeholders = dict(placeholders or {})
+
+
+def _invalid(key: str, problem: str) -> InvalidConfigError:
+    return InvalidConfigError("invalid_value", key, problem=problem)
 
 
 def read_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
     """Return the bool stored at `key` (or `default`)."""
     value = data.get(key, default)
     if not isinstance(value, bool):
-        raise InvalidConfigError("invalid_value", key)
+        raise _invalid(key, "must be true or false")
     return value
 
 
@@ -58,13 +70,26 @@ def read_int(data: Mapping[str, Any], key: str, default: int, minimum: int) -> i
     return int(value)
 
 
+def read_optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    """Return the text at `key` exactly as stored, None when missing."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _invalid(key, "must be text")
+    return value
+
+
+def read_text(data: Mapping[str, Any], key: str) -> str:
+    """Return the text at `key` exactly as stored; it must be there."""
+    if (value := read_optional_text(data, key)) is None:
+        raise _invalid(key, "is missing")
+    return value
+
+
 def read_optional_str(data: Mapping[str, Any], key: str) -> str | None:
     """Return the stripped text at `key`, None when missing or blank."""
-    value = data.get(key)
+    value = read_optional_text(data, key)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise InvalidConfigError("invalid_value", key)
     return value.strip() or None
 
 
@@ -74,8 +99,45 @@ def read_str_list(
     """Return the list of texts at `key` (or `default`)."""
     value = data.get(key, list(default))
     if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-        raise InvalidConfigError("invalid_value", key)
+        raise _invalid(key, "must be a list of text")
     return tuple(value)
+
+
+def read_optional_float(data: Mapping[str, Any], key: str) -> float | None:
+    """Return the finite number at `key` as a float, None when missing.
+
+    true/false is no number, and neither are NaN and the infinities (Python's JSON
+    reader accepts them): compared with anything, NaN answers "no" both ways.
+    """
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(key, "must be a number")
+    try:
+        number = float(value)
+    except OverflowError as err:  # a JSON integer too large for a float
+        raise _invalid(key, "must be a number") from err
+    if not math.isfinite(number):
+        raise _invalid(key, "must be a number")
+    return number
+
+
+def read_float(data: Mapping[str, Any], key: str) -> float:
+    """Return the number at `key` as a float; it must be there."""
+    if (value := read_optional_float(data, key)) is None:
+        raise _invalid(key, "is missing")
+    return value
+
+
+def read_mapping(
+    data: Mapping[str, Any], key: str, default: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """Return the object at `key` (or `default` when missing)."""
+    value = data.get(key, default)
+    if not isinstance(value, Mapping):
+        raise _invalid(key, "must be an object")
+    return value
 
 
 def read_required_str(data: Mapping[str, Any], key: str, problem: str) -> str:

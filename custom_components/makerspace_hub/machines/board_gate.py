@@ -12,14 +12,16 @@ machine hears of it at once, one not running yet when it starts
 Before `async_setup` (Home Assistant starting) and for a disabled or deleted hub,
 Home Assistant answers an empty 200 itself.
 
-Retired URLs: a board URL that stops being one (a new URL was issued, its machine
-was removed) keeps answering relay off with "New URL needed" and never judges a card
-again; like every relay-off, the answer ends the session of the machine the post
-speaks for. Webhook ids are secrets: logs show only their last 4 characters.
+Retired URLs (`board_urls`): a board URL that stops being one (a new URL was issued,
+its machine was removed) keeps answering relay off with "New URL needed" and never
+judges a card again; like every relay-off, the answer ends the session of the machine
+the post speaks for. Webhook ids are secrets: logs show only their last 4 characters.
+
+The gate knows the running machines from what the hubs tell it (`running_machines`),
+not from the hubs themselves: a machine answers only while its hub entry is loaded.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -32,11 +34,9 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.network import NoURLAvailableError, get_url
-from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from ..const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
+from ..const import CONF_NAME, DOMAIN, LOGGER
 from ..hub_options import HubOptions
 from ..validation import InvalidConfigError
 from .board_protocol import (
@@ -51,7 +51,15 @@ from .board_protocol import (
     BoardUpdate,
     Screen,
 )
+from .board_urls import (
+    CONF_RETIRED_WEBHOOK_IDS,
+    board_ids,
+    board_url,
+    machine_named,
+    still_retired,
+)
 from .machine import Machine
+from .running_machines import RunningMachines
 from .webhooks import (
     ALL_METHODS,
     async_read_update,
@@ -64,24 +72,10 @@ from .webhooks import (
     required_machine_name,
 )
 
-if TYPE_CHECKING:
-    from ..hub import MakerspaceHub
+# The URL helpers stay importable from here (the hub's diagnostics and flows use them).
+__all__ = ["CONF_RETIRED_WEBHOOK_IDS", "DATA_GATE", "BoardGate", "board_url"]
 
 DATA_GATE: HassKey["BoardGate"] = HassKey(f"{DOMAIN}_board_gate")
-
-# Hub entry data: the retired board URLs, oldest first, as [webhook id, machine
-# subentry id or None for the hub's URL]. Kept in the entry rather than in a Store of
-# their own: the entry is saved in the same write as the change that retires an id
-# (so no restart can come between "not a board URL any more" and "retired"), it goes
-# away with the hub, and a backup carries it with the ids it guards.
-CONF_RETIRED_WEBHOOK_IDS = "retired_webhook_ids"
-# Past this many the oldest gets Home Assistant's empty 200 (boards treat it as no reply).
-MAX_RETIRED_WEBHOOK_IDS = 50
-
-# Relay-offs not yet heard by their machine, in .storage (written off the loop, soon).
-TOLD_OFF_KEY = f"{DOMAIN}.told_off"
-TOLD_OFF_VERSION = 1
-TOLD_OFF_SAVE_DELAY_SEC = 0.0  # at once (still off the loop): a crash may follow
 
 # Session end reasons (Access events).
 REASON_NOT_RUNNING = "hub_not_running"
@@ -95,71 +89,17 @@ _NOT_RUNNING_SCREENS: dict[ConfigEntryState, Screen] = {
     ConfigEntryState.UNLOAD_IN_PROGRESS: HUB_NOT_RUNNING,
     ConfigEntryState.LOADED: MACHINE_NOT_SET_UP,  # its subentry is invalid
 }  # any other state (setup or migration error, failed unload): HUB_FAILED
-
-
-def board_url(hass: HomeAssistant, webhook_id: str) -> str:
-    """Return the URL a board posts to: Home Assistant's own address on the LAN."""
-    path = webhook.async_generate_path(webhook_id)
-    try:
-        return get_url(hass, allow_external=False, allow_cloud=False) + path
-    except NoURLAvailableError:
-        return f"http://<home-assistant-address>:8123{path}"
-
-
-def board_ids(entry: ConfigEntry) -> dict[str, str | None]:
-    """Return the entry's board URLs: webhook id -> machine subentry id (None: the hub's)."""
-    ids: dict[str, str | None] = {}
-    if isinstance(hub_id := entry.data.get(CONF_WEBHOOK_ID), str) and hub_id:
-        ids[hub_id] = None
-    for subentry in entry.subentries.values():
-        webhook_id = subentry.data.get(CONF_WEBHOOK_ID)
-        if (
-            subentry.subentry_type == SUBENTRY_MACHINE
-            and isinstance(webhook_id, str)
-            and webhook_id
-        ):
-            ids.setdefault(webhook_id, subentry.subentry_id)
-    return ids
-
-
-def retired_ids(entry: ConfigEntry) -> dict[str, str | None]:
-    """Return the entry's retired board URLs, oldest first (unreadable items skipped)."""
-    raw = entry.data.get(CONF_RETIRED_WEBHOOK_IDS)
-    retired: dict[str, str | None] = {}
-    for item in raw if isinstance(raw, list) else []:
-        if (
-            isinstance(item, list | tuple)
-            and len(item) == 2
-            and isinstance(item[0], str)
-            and (item[1] is None or isinstance(item[1], str))
-        ):
-            retired[item[0]] = item[1]
-    return retired
+# The states in which a hub's machines may run (they start before it is loaded).
+_RUNNING_STATES = (
+    ConfigEntryState.SETUP_IN_PROGRESS,
+    ConfigEntryState.LOADED,
+    ConfigEntryState.UNLOAD_IN_PROGRESS,
+)
 
 
 def _answer_unknown_name(where: str) -> web.Response:
     LOGGER.debug("A board post to the %s webhook names a machine it does not know", where)
     return early_reply(UNKNOWN_MACHINE)
-
-
-def _machine_named(entry: ConfigEntry, name: str) -> str | None:
-    return next(
-        (
-            subentry.subentry_id
-            for subentry in entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_MACHINE and subentry.data.get(CONF_NAME) == name
-        ),
-        None,
-    )
-
-
-def _allows_internet(entry: ConfigEntry, hub: "MakerspaceHub | None") -> bool:
-    if hub is not None:
-        return hub.options.webhooks_allow_internet
-    try:
-        return HubOptions.from_options(entry.options).webhooks_allow_internet
-    except InvalidConfigError:
-        return False  # unreadable options: the safe default
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,28 +118,12 @@ class BoardGate:
         self._routes: dict[str, _Route] = {}
         # Each entry's board URLs when last seen: one that disappears is retired.
         self._seen: dict[str, dict[str, str | None]] = {}
-        # Boards told relay off while their machine was not running, by machine
-        # subentry id: the session ends when the machine starts. Saved too: Home
-        # Assistant may stop (a crash during start-up) before the machine starts, and
-        # the relay that went off must not come back on with the next start.
-        self._told_off: dict[str, str] = {}
-        self._store: Store[dict[str, str]] = Store(hass, TOLD_OFF_VERSION, TOLD_OFF_KEY)
-        self._machines: dict[str, Machine] = {}  # set up, or being set up
+        self._running = RunningMachines(hass)
         self._warned: set[str] = set()
 
     async def async_load(self) -> None:
         """Read the relay-offs of the last run that no machine has heard of yet."""
-        data = await self._store.async_load()
-        if isinstance(data, dict):
-            self._told_off.update(
-                (key, value)
-                for key, value in data.items()
-                if isinstance(key, str) and isinstance(value, str)
-            )
-
-    @callback
-    def _save_told_off(self) -> None:
-        self._store.async_delay_save(lambda: dict(self._told_off), TOLD_OFF_SAVE_DELAY_SEC)
+        await self._running.async_load()
 
     @callback
     def async_start(self) -> None:
@@ -216,8 +140,12 @@ class BoardGate:
             return
         if change is ConfigEntryChange.REMOVED:
             self.async_forget(entry.entry_id)
-        else:
-            self.async_sync(entry)
+            return
+        if entry.state not in _RUNNING_STATES:
+            # Stopped without an unload (a setup that failed after its machines
+            # started): they answer no board again; their next start hears relay-offs.
+            self._running.async_forget_hub(entry.entry_id)
+        self.async_sync(entry)
 
     @callback
     def async_sync(self, entry: ConfigEntry) -> None:
@@ -225,19 +153,7 @@ class BoardGate:
         current = board_ids(entry)
         seen = self._seen.get(entry.entry_id, {})
         self._seen[entry.entry_id] = current
-        retired = retired_ids(entry)
-        retired |= {
-            webhook_id: machine
-            for webhook_id, machine in seen.items()
-            if webhook_id not in current and webhook_id not in retired
-        }
-        kept = dict(
-            [
-                (webhook_id, machine)
-                for webhook_id, machine in retired.items()
-                if webhook_id not in current
-            ][-MAX_RETIRED_WEBHOOK_IDS:]
-        )
+        kept = still_retired(entry, current, seen)
         stored = [[webhook_id, machine] for webhook_id, machine in kept.items()]
         routes: dict[str, _Route] = {}
         if not entry.disabled_by:
@@ -260,6 +176,7 @@ class BoardGate:
         """Stop answering a deleted hub's board URLs (Home Assistant answers then)."""
         self._set_routes(entry_id, {})
         self._seen.pop(entry_id, None)
+        self._running.async_forget_hub(entry_id)
 
     @callback
     def _set_routes(self, entry_id: str, routes: dict[str, _Route]) -> None:
@@ -294,25 +211,22 @@ class BoardGate:
     @callback
     def async_machine_started(self, machine: Machine) -> None:
         """Take a machine just loaded; end its session if its board was told relay off."""
-        self._machines[machine.subentry_id] = machine
-        if (reason := self._told_off.pop(machine.subentry_id, None)) is not None:
-            machine.async_told_relay_off(reason)
-            self._save_told_off()
+        self._running.async_started(machine)
 
     @callback
     def async_machines_stopping(self, machines: list[Machine]) -> None:
         """Forget machines that are unloaded: their next start hears of relay-offs."""
-        for machine in machines:
-            if self._machines.get(machine.subentry_id) is machine:
-                del self._machines[machine.subentry_id]
+        self._running.async_stopping(machines)
 
-    @callback
-    def _told_relay_off(self, subentry_id: str, reason: str) -> None:
-        if (machine := self._machines.get(subentry_id)) is not None:
-            machine.async_told_relay_off(reason)
-        elif self._told_off.get(subentry_id) != reason:
-            self._told_off[subentry_id] = reason
-            self._save_told_off()
+    def _allows_internet(self, entry: ConfigEntry, loaded: bool) -> bool:
+        # A loaded hub's machines run with the options it was set up with.
+        options = self._running.options(entry.entry_id) if loaded else None
+        if options is None:
+            try:
+                options = HubOptions.from_options(entry.options)
+            except InvalidConfigError:
+                return False  # unreadable options: the safe default
+        return options.webhooks_allow_internet
 
     # --- posts -----------------------------------------------------------------------
 
@@ -327,7 +241,7 @@ class BoardGate:
             LOGGER.exception("Error answering the board post to %s", mask_webhook_id(webhook_id))
             route = self._routes.get(webhook_id)
             if route is not None and route.machine is not None:
-                self._told_relay_off(route.machine, REASON_NOT_RUNNING)
+                self._running.async_told_relay_off(route.machine, REASON_NOT_RUNNING)
             return early_reply(HUB_FAILED)
 
     async def _async_answer(
@@ -337,11 +251,9 @@ class BoardGate:
         entry = None if route is None else hass.config_entries.async_get_entry(route.entry_id)
         if route is None or entry is None:  # unregistered while this post waited
             return early_reply(HUB_NOT_RUNNING)
-        hub: MakerspaceHub | None = (
-            entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
-        )
+        loaded = entry.state is ConfigEntryState.LOADED
         where = "hub" if route.machine is None else "machine"
-        if not _allows_internet(entry, hub) and not from_local_network(hass, request):
+        if not self._allows_internet(entry, loaded) and not from_local_network(hass, request):
             warn = webhook_id not in self._warned
             self._warned.add(webhook_id)
             return refuse_internet(where, webhook_id, request, warn)
@@ -351,23 +263,23 @@ class BoardGate:
                 return self._answer_retired(entry, route, update)
             subentry_id = route.machine
             if subentry_id is None:
-                subentry_id = _machine_named(entry, required_machine_name(update))
+                subentry_id = machine_named(entry, required_machine_name(update))
                 if subentry_id is None:
                     return _answer_unknown_name(where)
-            machine = hub.machines.get(subentry_id) if hub is not None else None
+            machine = self._running.get(entry.entry_id, subentry_id) if loaded else None
             if route.machine is not None:
                 own = entry.subentries.get(subentry_id)
                 name = machine.name if machine is not None else own and own.data.get(CONF_NAME)
                 if update.machine_name is not None and update.machine_name != name:
                     # The machine was renamed, or its URL copied to another board: the
                     # board behind this URL is told relay off, so its session ends.
-                    self._told_relay_off(subentry_id, REASON_WRONG_NAME)
+                    self._running.async_told_relay_off(subentry_id, REASON_WRONG_NAME)
                     return _answer_unknown_name(where)
         except BoardRequestError as err:
             return refuse(where, err)
         if machine is not None:
             return machine_reply(machine, update)
-        self._told_relay_off(subentry_id, REASON_NOT_RUNNING)
+        self._running.async_told_relay_off(subentry_id, REASON_NOT_RUNNING)
         return early_reply(_NOT_RUNNING_SCREENS.get(entry.state, HUB_FAILED))
 
     def _answer_retired(
@@ -375,7 +287,7 @@ class BoardGate:
     ) -> web.Response:
         subentry_id = route.machine
         if subentry_id is None and update.machine_name is not None:
-            subentry_id = _machine_named(entry, update.machine_name)
+            subentry_id = machine_named(entry, update.machine_name)
         if subentry_id is not None and subentry_id in entry.subentries:
-            self._told_relay_off(subentry_id, REASON_RETIRED_URL)
+            self._running.async_told_relay_off(subentry_id, REASON_RETIRED_URL)
         return early_reply(NEW_URL_NEEDED)

@@ -28,7 +28,7 @@ from ..const import (
 )
 from ..subentry_flow import HubSubentryFlow, clean_list
 from ..validation import InvalidConfigError
-from .board_gate import board_url
+from .board_urls import board_url
 from .dm_mac_import import parse_machines_json
 from .settings import MachineSettings, SecondRelaySettings
 

@@ -6,33 +6,29 @@ board's reply is computed from memory; nothing here waits on the disk.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 import time
-from typing import Any
+from typing import Any, ClassVar
 
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..alerts import AlertSender
-from ..const import DOMAIN, LOGGER
+from ..const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
 from ..hub_options import HubOptions
 from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .board_protocol import BoardUpdate, Reply
+from .board_urls import CONF_RETIRED_WEBHOOK_IDS
 from .fob_keys import FobKeys
 from .members import Members
-from .rules import (
-    GUESS_LIMIT,
-    GUESS_LOCK_SEC,
-    GUESS_WINDOW_SEC,
-    AccessEvent,
-    AccessRefusedError,
-    MachineState,
-    Roster,
-)
+from .rules import GUESS_LIMIT, GUESS_LOCK_SEC, GUESS_WINDOW_SEC, MachineState
+from .sessions import AccessEvent, AccessRefusedError, Roster
 from .settings import MachineSettings
 
 ONLINE_WINDOW = timedelta(seconds=30)
@@ -45,10 +41,27 @@ USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on.
 ALERT_EVENTS = {"oops", "lockout"}
 STATE_LOST_ISSUE = "machine_state_lost"
+# Redacted from the saved state in diagnostics (meant to be shared): the secrets the
+# hub's diagnostics redact everywhere (the card digest too), and who runs the machine.
+DIAGNOSTICS_REDACT = frozenset(
+    {
+        CONF_WEBHOOK_ID,
+        CONF_RETIRED_WEBHOOK_IDS,
+        CONF_ML_API_TOKEN,
+        "fob_codes",
+        "rfid_value",
+        "card",
+        "name",
+        "full_name",
+        "account_id",
+    }
+)
 
 
 class Machine(EventSource[AccessEvent]):
     """A machine with an RFID board."""
+
+    kind: ClassVar[str] = SUBENTRY_MACHINE  # the Owner protocol: its subentry type
 
     def __init__(
         self,
@@ -111,7 +124,11 @@ class Machine(EventSource[AccessEvent]):
             self._expect_quiet(last + ONLINE_WINDOW.total_seconds() - time.time())
 
     @callback
-    def async_unload(self) -> None:
+    def async_start(self) -> None:
+        """Nothing to start: the board drives the machine, the load started its timers."""
+
+    @callback
+    def async_stop(self) -> None:
         """Stop the timers and take no more board posts; keep the newest readings."""
         self._running = False
         for stop in (self._online_check, self._usage_tick):
@@ -148,6 +165,19 @@ class Machine(EventSource[AccessEvent]):
         """Return when the board last posted."""
         last = self.state.last_checkin
         return None if last is None else dt_util.utc_from_timestamp(last)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return what the machine is doing, without secrets or members' personal data."""
+        return {
+            "name": self.name,
+            "online": self.online,
+            # The display greets the member by name: redacted like the session.
+            "reply": replace(self.reply, name=REDACTED).as_json(),
+            "card": self.state.card_tag,
+            "state": async_redact_data(self.state.as_dict(), DIAGNOSTICS_REDACT),
+            "save_timeouts": self.store.save_timeouts,
+            "store_error": self.store.last_error,
+        }
 
     def matches(self, name_or_alias: str) -> bool:
         """Return True for the machine's name or alias, ignoring case."""

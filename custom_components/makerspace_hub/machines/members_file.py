@@ -32,6 +32,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
 from ..issues import async_set_issue
+from ..listeners import Listeners
 from .members import Members, MembersFileError, parse_members
 
 USERS_FILE_CHECK_INTERVAL = timedelta(seconds=30)
@@ -112,7 +113,7 @@ class MembersFile:
         self._on_change = on_change
         self._signature: Signature = None
         self._checking = False
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._reads_started = 0
         self._read_applied = 0
         self._last_result: dict[str, int] | Failure = {"removed": 0, "updated": 0, "added": 0}
@@ -127,8 +128,7 @@ class MembersFile:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when the members change; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -280,8 +280,7 @@ class MembersFile:
     def _replace(self, members: Members) -> None:
         self.members = members
         self._on_change(members)
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.call()
 
     def _error(self, key: str, placeholders: dict[str, str]) -> HomeAssistantError:
         return HomeAssistantError(
@@ -300,5 +299,4 @@ class MembersFile:
                 issue,
                 {"path": str(self.path), **placeholders} if issue == key else None,
             )
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.call()

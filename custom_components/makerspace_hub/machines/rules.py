@@ -2,17 +2,10 @@
 
 Pure Python. `MachineState` is one machine's state; every operation takes the
 machine's settings, the members and the time, changes the state and returns the
-`AccessEvent`s it caused. The board's reply is derived from the state (`reply`),
-never stored, so it cannot drift from the flags.
-
-The relay is on only if one of these holds (the safety spec's invariant, README
-"Safety"): a card session of a member the machine lets in, whose card was presented
-since the board's last reboot and the last relay-off, and is still in the reader,
-on a machine neither oopsed, locked out (or "state lost") nor throttled; an override
-login by an `oops_override` member (not while throttled); an always-enabled machine
-that is neither oopsed nor locked out; an admin's remote enable on a machine neither
-oopsed nor locked out. Every unknown is a "no": a card that is not the saved one, a
-boot time that moved (either way), a state file that cannot be read (`lost`).
+`AccessEvent`s it caused. Its fields, its saved form and what it tells the board
+(the relay rule of the safety spec's invariant) are in `record.MachineRecord`, its
+base; reboots are read by `reboots`. Every unknown is a "no": a card that is not the
+saved one, a boot time that moved (either way), a state file that cannot be read.
 
 Where this deliberately differs from dm_mac (see the spec): a card swap logs the
 first member out before the second card is judged; an always-enabled machine never
@@ -27,51 +20,25 @@ Fob codes never stay here: the card at the reader is kept as a keyed digest (sav
 to recognise the same card after a restart) and shown as a keyed tag (`fob_keys`).
 """
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import date
-from typing import Any
-
-from .board_protocol import (
-    ALWAYS_ON,
-    EXPIRED,
-    IDLE,
-    LOCKED_OUT,
-    OOPSED,
-    OVERRIDE,
-    STATE_LOST,
-    THROTTLED,
-    UNAUTHORIZED,
-    UNKNOWN_FOB,
-    WELCOME,
-    BoardUpdate,
-    Reply,
-    Screen,
+from .board_protocol import BoardUpdate
+from .members import Member
+from .reboots import BootClock
+from .record import MachineRecord
+from .sessions import (
+    BOARD,
+    CARD_UNKNOWN,
+    HOME_ASSISTANT,
+    MEMBER,
+    OVERRIDE_LOGIN,
+    REMOTE,
+    TRACKED,
+    WARN_ONLY,
+    AccessEvent,
+    AccessRefusedError,
+    Roster,
+    Session,
 )
-from .fob_keys import FobKeys, is_digest, is_tag
-from .members import Member, Members
 from .settings import MachineSettings
-
-# Session kinds.
-MEMBER = "member"  # authorized by one of the machine's authorizations
-WARN_ONLY = "warn_only"  # let in by unauthorized_warn_only
-OVERRIDE_LOGIN = "override"  # oops_override member on an oopsed/locked machine
-REMOTE = "remote"  # switched on by a Home Assistant admin
-TRACKED = "tracked"  # a card on an always-enabled machine (the relay is on anyway)
-
-# Event sources.
-BOARD = "board"
-HOME_ASSISTANT = "home_assistant"
-
-# How far a board's boot time (check-in time - uptime) may move between posts
-# without counting as a reboot: request delays and clock drift, plus how stale the
-# board's uptime reading was seen to be (`uptime_lag`, learned per board: firmware
-# that refreshes its uptime every minute would otherwise look like it rebooted).
-BOOT_TIME_TOLERANCE_SEC = 10.0
-MAX_UPTIME_LAG_SEC = 120.0
-# Only posts this close together teach the uptime lag: a board cannot reboot and
-# post again with a higher uptime within it unless it had just booted.
-UPTIME_LAG_LEARN_SEC = 30.0
 
 # Fob guessing (safety spec): more than GUESS_LIMIT unknown fobs within
 # GUESS_WINDOW_SEC make the board refuse every card for GUESS_LOCK_SEC.
@@ -79,203 +46,11 @@ GUESS_LIMIT = 10
 GUESS_WINDOW_SEC = 60.0
 GUESS_LOCK_SEC = 300.0
 
-# The card in the reader when it cannot be known (a state file of an older release,
-# a board told relay off before its machine ran): whatever card the board reports
-# next is taken as already there, never judged; it must be taken out and presented.
-CARD_UNKNOWN = "unknown"
 
-NOTICES: Mapping[str, Screen] = {
-    "unknown_fob": UNKNOWN_FOB,
-    "unauthorized": UNAUTHORIZED,
-    "expired": EXPIRED,
-}
+class MachineState(MachineRecord):
+    """One machine's state and the operations that change it."""
 
-
-@dataclass(frozen=True, slots=True)
-class Roster:
-    """The members as of today: who is known, who has expired; and the fob keys."""
-
-    members: Members
-    today: date
-    grace_days: int
-    keys: FobKeys
-
-    def by_fob(self, fob: str) -> Member | None:
-        """Return the member holding a fob."""
-        return self.members.by_fob.get(fob)
-
-    def by_account(self, account_id: str) -> Member | None:
-        """Return the member with this account id."""
-        return self.members.by_account.get(account_id)
-
-    def expired(self, member: Member) -> bool:
-        """Return True when the member's membership has run out."""
-        return member.is_expired(self.today, self.grace_days)
-
-
-class AccessRefusedError(Exception):
-    """An admin operation is not possible now; `reason` is a translation key."""
-
-    def __init__(self, reason: str) -> None:
-        """Name the reason."""
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AccessEvent:
-    """Something that happened at a machine, for the Access event entity."""
-
-    type: str
-    source: str = BOARD
-    member: str | None = None  # full name
-    account_id: str | None = None
-    reason: str | None = None
-    fob: str | None = None  # the card's tag, never its code
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Session:
-    """Who runs the machine now, and since when."""
-
-    kind: str
-    name: str  # shown on the LCD
-    started: float
-    account_id: str | None = None
-    full_name: str | None = None
-    authorizations: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, kind: str, member: Member, now: float) -> "Session":
-        """Start a member's session."""
-        return cls(
-            kind=kind,
-            name=member.preferred_name,
-            started=now,
-            account_id=member.account_id,
-            full_name=member.full_name,
-            authorizations=member.authorizations,
-        )
-
-
-@dataclass(slots=True, kw_only=True)
-class MachineState:
-    """One machine's state; the disk keeps a copy (`as_dict` / `from_dict`)."""
-
-    oopsed: bool = False
-    locked_out: bool = False
-    state_lost: bool = False  # locked out because the saved state could not be read
-    # Keyed digest of the card in the reader; unknown until the board first posts.
-    card: str | None = CARD_UNKNOWN
-    card_tag: str | None = None
-    card_since: float | None = None
-    last_fob: str | None = None  # tag; stays after the card is gone
-    notice: str | None = None  # a key of NOTICES, shown until the card goes
-    session: Session | None = None
-    uptime: float | None = None
-    boot_time: float | None = None  # check-in time - uptime (wall clock)
-    uptime_lag: float = 0.0
-    throttled_until: float | None = None  # wall clock; None: not throttled
-    usage_seconds: float = 0.0
-    relay_on_since: float | None = None
-    sessions: int = 0
-    last_checkin: float | None = None
-    telemetry: dict[str, float | bool | None] = field(default_factory=dict)
-    # Memory only: when recent unknown fobs were presented, and whether the board
-    # posted since this state was loaded (a restart forgets both).
-    unknown_fobs: list[float] = field(default_factory=list)
-    heard: bool = False
-
-    @classmethod
-    def lost(cls) -> "MachineState":
-        """Return the state of a machine whose saved state cannot be used: locked out.
-
-        The card in its reader is unknown as well: it must be presented again.
-        """
-        return cls(locked_out=True, state_lost=True, card=CARD_UNKNOWN)
-
-    # --- what the board is told --------------------------------------------------------
-
-    @property
-    def flagged(self) -> bool:
-        """Return True while oopsed or locked out (or in "state lost", a lockout)."""
-        return self.oopsed or self.locked_out
-
-    @property
-    def throttled(self) -> bool:
-        """Return True while the board refuses every card (fob guessing)."""
-        return self.throttled_until is not None
-
-    def relay(self, settings: MachineSettings) -> bool:
-        """Return whether the machine's relay is on.
-
-        Sessions exist only while the rules allow them (every change that ends the
-        right ends the session), so the relay is on for a session or an unflagged
-        always-enabled machine, and for nothing else.
-        """
-        if settings.always_enabled and not self.flagged:
-            return True
-        session = self.session
-        if session is None or session.kind == TRACKED:
-            return False
-        # Sessions end whenever their right ends; the flags are checked here as well,
-        # so that no state (a restored backup, a hand-edited file) can power a
-        # flagged or throttled machine but an override.
-        if session.kind == OVERRIDE_LOGIN:
-            return not self.throttled
-        if self.flagged:
-            return False
-        return session.kind == REMOTE or not self.throttled
-
-    def screen(self, settings: MachineSettings) -> Screen:
-        """Return what the LCD and status LED show."""
-        if self.session is not None and self.session.kind in (OVERRIDE_LOGIN, REMOTE):
-            return OVERRIDE
-        if self.session is not None and self.session.kind in (MEMBER, WARN_ONLY):
-            return WELCOME
-        if self.oopsed:
-            return OOPSED
-        if self.locked_out:
-            return STATE_LOST if self.state_lost else LOCKED_OUT
-        if settings.always_enabled:
-            return ALWAYS_ON
-        if self.throttled:
-            return THROTTLED
-        if self.notice is not None:
-            return NOTICES[self.notice]
-        return IDLE
-
-    def second_relay(self, settings: MachineSettings) -> str | None:
-        """Return the second relay's decision (spec rule 9).
-
-        None: off without a decision; `always_enabled`, `granted`, `warn`: on;
-        `denied`: off.
-        """
-        rules = settings.second_relay
-        if rules is None or not self.relay(settings):
-            return None
-        if rules.always_enabled:
-            return "always_enabled"
-        if self.session is None or self.session.account_id is None:
-            return None  # nobody identified: fail closed
-        if any(name in self.session.authorizations for name in rules.authorizations_or):
-            return "granted"
-        return "warn" if rules.unauthorized_warn_only else "denied"
-
-    def reply(self, settings: MachineSettings) -> Reply:
-        """Return the six outputs for the board."""
-        return Reply(
-            relay=self.relay(settings),
-            screen=self.screen(settings),
-            oops_led=self.oopsed,
-            second_relay=self.second_relay(settings) in ("always_enabled", "granted", "warn"),
-            name=self.session.name if self.session else "",
-        )
-
-    def usage_hours(self, now: float) -> float:
-        """Return the total hours the relay was on, including a running session."""
-        running = now - self.relay_on_since if self.relay_on_since is not None else 0.0
-        return (self.usage_seconds + max(running, 0.0)) / 3600
+    __slots__ = ()
 
     # --- changes -------------------------------------------------------------------------
 
@@ -352,36 +127,13 @@ class MachineState:
     def _check_boot(
         self, uptime: float, now: float, previous_checkin: float | None, *, first: bool
     ) -> str | None:
-        """Return why the session must end as after a reboot (None: it need not).
-
-        Rebooted: the uptime went down (dm_mac's rule), or the boot time moved
-        later (the board rebooted while Home Assistant did not hear from it, e.g.
-        during a restart). Unknown, on the first post after a restart: the boot time
-        moved earlier (the clock is behind the one that saved it, e.g. a Raspberry
-        Pi without a clock before it synchronised, which could hide a reboot), or no
-        boot time was saved (a state file of an older release) while a session runs.
-        Within one run an earlier boot time is only a stale uptime reading.
-        """
-        boot = now - uptime
-        reason: str | None = None
-        tolerance = BOOT_TIME_TOLERANCE_SEC + self.uptime_lag
-        if self.uptime is not None and uptime < self.uptime:
-            reason = "reboot"
-        elif self.boot_time is None:
-            reason = "boot_unknown" if self.session is not None else None
-        elif boot > self.boot_time + tolerance:
-            reason = "reboot"
-        elif first and boot < self.boot_time - tolerance:
-            reason = "clock_changed"
-        if (
-            reason is None
-            and self.uptime is not None
-            and previous_checkin is not None
-            and 0 <= now - previous_checkin <= UPTIME_LAG_LEARN_SEC
-        ):
-            lag = abs((now - previous_checkin) - (uptime - self.uptime))
-            self.uptime_lag = min(max(self.uptime_lag, lag), MAX_UPTIME_LAG_SEC)
-        self.uptime, self.boot_time = uptime, boot
+        """Return why the session must end as after a reboot (None: it need not)."""
+        clock = BootClock(uptime=self.uptime, boot_time=self.boot_time, uptime_lag=self.uptime_lag)
+        reason, clock = clock.check(
+            uptime, now, previous_checkin, first=first, session_running=self.session is not None
+        )
+        self.uptime, self.boot_time = clock.uptime, clock.boot_time
+        self.uptime_lag = clock.uptime_lag
         return reason
 
     def _rebooted(self, reason: str) -> list[AccessEvent]:
@@ -612,108 +364,3 @@ class MachineState:
             events = []
         self._sync_relay(settings, now)
         return events
-
-    # --- persistence ---------------------------------------------------------------------
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the state to save (JSON-ready; the card only as its keyed digest)."""
-        data = asdict(self)
-        del data["unknown_fobs"], data["heard"]
-        if self.session is not None:
-            data["session"]["authorizations"] = sorted(self.session.authorizations)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "MachineState":
-        """Read a saved state; raise ValueError (or TypeError) when it is unusable."""
-        raw_session = data.get("session")
-        session = None
-        if raw_session is not None:
-            if not isinstance(raw_session, Mapping):
-                raise TypeError("session must be an object")
-            session = Session(
-                kind=_str(raw_session, "kind"),
-                name=_str(raw_session, "name"),
-                started=_float(raw_session, "started"),
-                account_id=_opt_str(raw_session, "account_id"),
-                full_name=_opt_str(raw_session, "full_name"),
-                authorizations=frozenset(_str_list(raw_session, "authorizations")),
-            )
-        telemetry = data.get("telemetry", {})
-        if not isinstance(telemetry, Mapping):
-            raise TypeError("telemetry must be an object")
-        notice = _opt_str(data, "notice")
-        if notice is not None and notice not in NOTICES:
-            raise ValueError(f"unknown notice {notice}")
-        # A file of an older release has no card: which card is in the reader is unknown.
-        card = _opt_str(data, "card") if "card" in data else CARD_UNKNOWN
-        if card not in (None, CARD_UNKNOWN) and not is_digest(card):
-            raise ValueError("card must be a card digest")
-        last_fob = _opt_str(data, "last_fob")
-        state_lost = _bool(data, "state_lost")
-        locked_out = _bool(data, "locked_out")
-        if state_lost and not locked_out:
-            raise ValueError("state_lost without locked_out")
-        return cls(
-            oopsed=_bool(data, "oopsed"),
-            locked_out=locked_out,
-            state_lost=state_lost,
-            card=card,
-            card_tag=_opt_str(data, "card_tag"),
-            card_since=_opt_float(data, "card_since"),
-            # Older releases kept the last digits of the code: never show those again.
-            last_fob=last_fob if is_tag(last_fob) else None,
-            notice=notice,
-            session=session,
-            uptime=_opt_float(data, "uptime"),
-            boot_time=_opt_float(data, "boot_time"),
-            uptime_lag=min(max(_opt_float(data, "uptime_lag") or 0.0, 0.0), MAX_UPTIME_LAG_SEC),
-            throttled_until=_opt_float(data, "throttled_until"),
-            usage_seconds=_opt_float(data, "usage_seconds") or 0.0,
-            relay_on_since=_opt_float(data, "relay_on_since"),
-            sessions=int(_opt_float(data, "sessions") or 0),
-            last_checkin=_opt_float(data, "last_checkin"),
-            telemetry=dict(telemetry),
-        )
-
-
-def _bool(data: Mapping[str, Any], key: str) -> bool:
-    value = data.get(key, False)
-    if not isinstance(value, bool):
-        raise TypeError(f"{key} must be true or false")
-    return value
-
-
-def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{key} must be text")
-    return value
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    if (value := _opt_str(data, key)) is None:
-        raise ValueError(f"{key} is missing")
-    return value
-
-
-def _opt_float(data: Mapping[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{key} must be a number")
-    return float(value)
-
-
-def _float(data: Mapping[str, Any], key: str) -> float:
-    if (value := _opt_float(data, key)) is None:
-        raise ValueError(f"{key} is missing")
-    return value
-
-
-def _str_list(data: Mapping[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise TypeError(f"{key} must be a list of text")
-    return value

@@ -25,6 +25,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from ..const import DOMAIN, LOGGER
 from ..hub_options import HubOptions
 from ..issues import async_set_issue
+from ..listeners import Listeners
 from .frames import FRAME_PATH, FrameStore
 from .ml_api import (
     MlApiClient,
@@ -68,7 +69,7 @@ class MLService:
         self.problems: dict[str, str] = {}  # what is wrong -> the last error
         self.last_error: str | None = None
         self.requests = 0
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
 
     @property
     def reachable(self) -> bool:
@@ -88,8 +89,7 @@ class MLService:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when the health changes; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_start(self) -> CALLBACK_TYPE | None:
@@ -174,8 +174,7 @@ class MLService:
                 key,
                 {"error": error} if error is not None else None,
             )
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.call()
 
     @callback
     def async_shutdown(self) -> None:

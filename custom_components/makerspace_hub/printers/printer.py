@@ -1,22 +1,20 @@
-"""One 3D printer in Home Assistant: follows its print, polls the ML API, acts.
+"""One 3D printer in Home Assistant: the glue around its `PrintWatch`.
 
-While the status entity is in a printing state, every `poll_interval` seconds the
-camera's snapshot is scored (`detection_service`) and fed to the printer's
-`FailureDetector`. A print starts when the status enters printing from a state that
-is neither printing nor paused; pausing and resuming is the same print. On the
-first `failure` verdict of a print the printer's action runs once: notify, pause,
-or pause and power off. The alert goes out once the action is done and says what
-actually happened; its buttons only act on the print they were sent for.
+Owns the printer's life in Home Assistant: it follows the status entity and the
+notification buttons, takes a camera snapshot every `poll_interval` seconds while a
+print is on, has the ML service score it, and does what the pure `PrintWatch`
+decides (print_watch.py: what a print is, act once, ignore, the warning cooldown,
+the button ids): fire events, run the action (notify, pause, or pause and power
+off) and send the alert once the action is done, saying what actually happened.
 """
 
 import asyncio
-from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Coroutine
+from datetime import timedelta
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -35,13 +33,32 @@ from homeassistant.helpers.event import (
 from homeassistant.util import dt as dt_util
 
 from ..alerts import AlertSender
-from ..const import DOMAIN, LOGGER, PRINTER_ACTION_NOTIFY, PRINTER_ACTION_PAUSE_AND_OFF
+from ..const import (
+    DOMAIN,
+    LOGGER,
+    PRINTER_ACTION_NOTIFY,
+    PRINTER_ACTION_PAUSE_AND_OFF,
+    SUBENTRY_PRINTER,
+)
 from ..hub_options import HubOptions
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
-from .detector import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
+from .detector import SAFE, FailureDetector
 from .ml_api import MlApiError
 from .ml_service import MLService
+from .print_watch import (
+    IGNORE,
+    PAUSE,
+    Alert,
+    Do,
+    Follow,
+    Frame,
+    PrinterHealth,
+    PrintJob,
+    PrintWatch,
+    pause_call,
+    print_file,
+)
 from .settings import PrinterSettings
 
 if TYPE_CHECKING:
@@ -49,86 +66,15 @@ if TYPE_CHECKING:
 
 
 SNAPSHOT_TIMEOUT_SEC = 20
-WARNING_ALERT_COOLDOWN_SEC = 90.0
-HISTORY_LENGTH = 50
 # A frame changes the baseline a little; it is saved at most this often.
 FRAME_SAVE_INTERVAL_SEC = 60.0
 NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
-PRINT_NAME_ATTRIBUTES = ("filename", "file_name", "file", "job_name", "print_name", "task_name")
-IDLE = "idle"
-
-
-@dataclass(slots=True, kw_only=True)
-class PrintJob:
-    """The print the printer is on (or was last on)."""
-
-    active: bool = False  # printing or paused
-    name: str | None = None
-    file: str | None = None  # the name the status entity gave, if any
-    started: float | None = None
-    acted: bool = False  # the failure action ran for this print
-    ignored: bool = False  # an admin dismissed the alert
-    failure: bool = False  # a failure was detected in this print
-    verdict: str | None = None
-    probability: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the state to save."""
-        return {
-            "active": self.active,
-            "name": self.name,
-            "file": self.file,
-            "started": self.started,
-            "acted": self.acted,
-            "ignored": self.ignored,
-            "failure": self.failure,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "PrintJob":
-        """Read a saved print; raise ValueError when it is unusable."""
-        if not isinstance(data, dict):
-            raise ValueError("print must be an object")
-        job = cls()
-        for key in ("active", "acted", "ignored", "failure"):
-            if not isinstance(data.get(key, False), bool):
-                raise ValueError(f"print.{key} must be true or false")
-            setattr(job, key, data.get(key, False))
-        name, file, started = data.get("name"), data.get("file"), data.get("started")
-        if name is not None and not isinstance(name, str):
-            raise ValueError("print.name must be text")
-        if file is not None and not isinstance(file, str):
-            raise ValueError("print.file must be text")
-        if started is not None and (
-            isinstance(started, bool) or not isinstance(started, int | float)
-        ):
-            raise ValueError("print.started must be a number")
-        job.name, job.file, job.started = name, file, started
-        return job
-
-
-@dataclass(slots=True)
-class Frame:
-    """One analysed frame that was not plain safe (for diagnostics)."""
-
-    at: datetime
-    score: float
-    verdict: str
-    probability: float
-
-
-@dataclass(slots=True)
-class PrinterHealth:
-    """What went wrong lately."""
-
-    camera_errors: int = 0
-    camera_failing: bool = False
-    last_error: str | None = None
-    history: deque[Frame] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
 
 
 class Printer(EventSource[str, dict[str, Any]]):
     """A printer watched for failures."""
+
+    kind: ClassVar[str] = SUBENTRY_PRINTER  # the Owner protocol: its subentry type
 
     def __init__(
         self,
@@ -152,28 +98,24 @@ class Printer(EventSource[str, dict[str, Any]]):
         self.settings = settings
         self.store = store
         self.service = ml_service
-        self.detector = FailureDetector()
-        self.job = PrintJob()
+        self.watch = PrintWatch(settings, subentry_id)
         self.health = PrinterHealth()
         self.stagger_sec = 0.0
         self._stops: list[CALLBACK_TYPE] = []
         self._polling: CALLBACK_TYPE | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy = False
-        self._last_warning_alert: float | None = None
         self._saved_at = 0.0
 
     # --- life cycle ------------------------------------------------------------------
 
     async def async_load(self) -> None:
         """Read the saved baseline and print; unusable data is set aside."""
-        data = self.store.data or {}
         try:
-            self.detector = FailureDetector.from_dict(data.get("detector", {}))
-            self.job = PrintJob.from_dict(data.get("print", {}))
+            self.watch = PrintWatch.restore(self.settings, self.subentry_id, self.store.data or {})
         except ValueError as err:
             await self.store.async_set_aside(str(err))
-            self.detector, self.job = FailureDetector(), PrintJob()
+            self.watch = PrintWatch(self.settings, self.subentry_id)
 
     @callback
     def async_start(self) -> None:
@@ -212,13 +154,33 @@ class Printer(EventSource[str, dict[str, Any]]):
         return self.service.available
 
     @property
+    def job(self) -> PrintJob:
+        """Return the print the printer is on (or was last on)."""
+        return self.watch.job
+
+    @property
+    def detector(self) -> FailureDetector:
+        """Return the printer's failure detector (its learned baseline)."""
+        return self.watch.detector
+
+    @property
     def detection_state(self) -> str:
-        """Return idle, warming_up, safe, warning or failure."""
-        if not self.job.active or self.job.verdict is None:
-            return IDLE
-        if self.detector.warming_up:
-            return WARMING_UP
-        return self.job.verdict
+        """Return idle (NOT_PRINTING), warming_up, safe, warning or failure."""
+        return self.watch.detection_state
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return what the printer is doing, for a diagnostics download."""
+        return {
+            "name": self.name,
+            "available": self.available,
+            "detection": self.detection_state,
+            "print": self.job.as_dict() | {"verdict": self.job.verdict},
+            "detector": self.detector.as_dict(),
+            "probability": self.job.probability,
+            "camera_errors": self.health.camera_errors,
+            "last_error": self.health.last_error,
+            "recent_frames": [frame.as_dict() for frame in self.health.history],
+        }
 
     # --- the print -------------------------------------------------------------------
 
@@ -228,40 +190,22 @@ class Printer(EventSource[str, dict[str, Any]]):
 
     @callback
     def _follow(self, state: State | None) -> None:
-        status = state.state if state is not None else None
-        if status in self.settings.printing_states:
-            file = _print_file(state)
-            if not self.job.active or (
-                file is not None and self.job.file is not None and file != self.job.file
-            ):
-                # A new print, also when the last one ended while the printer was
-                # unavailable (or unseen, e.g. while Home Assistant was down).
-                self._new_print(file)
+        step = self.watch.follow(
+            state.state if state is not None else None,
+            print_file(state.attributes if state is not None else {}),
+            dt_util.now(),
+        )
+        if step is Follow.NEW_PRINT:
+            LOGGER.debug("%s: a new print: %s", self.name, self.job.name)
+            self._fire("print_started", {})
+            self._save(force=True)
+        if step.polls:
             self._start_polling(first_delay=self.stagger_sec)
-        elif status in (None, STATE_UNAVAILABLE, STATE_UNKNOWN, *self.settings.paused_states):
-            # Paused, or no word from the printer (e.g. at startup): the print goes on.
-            self._stop_polling()
         else:
             self._stop_polling()
-            if self.job.active:  # finished, cancelled or failed: the print is over
-                self.job.active = False
-                self._save(force=True)
+        if step is Follow.ENDED:
+            self._save(force=True)
         self._notify()
-
-    @callback
-    def _new_print(self, file: str | None) -> None:
-        now = dt_util.now()
-        self.detector.new_print()
-        self._last_warning_alert = None
-        self.job = PrintJob(
-            active=True,
-            name=file or f"Print started at {now.strftime('%H:%M')}",
-            file=file,
-            started=now.timestamp(),
-        )
-        LOGGER.debug("%s: a new print: %s", self.name, self.job.name)
-        self._fire("print_started", {})
-        self._save(force=True)
 
     @callback
     def _start_polling(self, first_delay: float) -> None:
@@ -310,7 +254,7 @@ class Printer(EventSource[str, dict[str, Any]]):
                 self._notify()  # the service logged it and marks detection unavailable
                 return
             # The print may have ended, or another begun, while the frame was scored.
-            if self.job.active and self.job.started == started and self._polling is not None:
+            if self.watch.is_current(started) and self._polling is not None:
                 self._analyse(score)
         finally:
             self._busy = False
@@ -325,109 +269,59 @@ class Printer(EventSource[str, dict[str, Any]]):
                 self.hass, self.settings.camera_entity, timeout=SNAPSHOT_TIMEOUT_SEC
             )
         except Exception as err:  # noqa: BLE001 - camera integrations may raise anything
-            self.health.camera_errors += 1
-            self.health.last_error = f"camera: {err}"
-            if not self.health.camera_failing:
+            if self.health.camera_failed(str(err)):
                 LOGGER.warning(
                     "%s: no snapshot from %s: %s", self.name, self.settings.camera_entity, err
                 )
-            self.health.camera_failing = True
             self._notify()
             return None
-        if self.health.camera_failing:
+        if self.health.camera_works():
             LOGGER.info("%s: snapshots from %s work again", self.name, self.settings.camera_entity)
-            self.health.camera_failing = False
         return image
 
     @callback
     def _analyse(self, score: float) -> None:
-        sensitivity = self.settings.sensitivity
-        verdict = self.detector.add_frame(score, sensitivity)
-        probability = self.detector.probability(sensitivity)
-        changed = verdict != self.job.verdict
-        self.job.verdict, self.job.probability = verdict, probability
-        if verdict != SAFE:
-            self.health.history.append(Frame(dt_util.utcnow(), score, verdict, probability))
-        if verdict == FAILURE and not self.job.acted and not self.job.ignored:
-            self._act(probability)
-        elif verdict == WARNING and self.options.print_warning_alerts:
-            self._warn(probability)
-        self._save(force=changed)
+        judged = self.watch.frame(
+            score, time.monotonic(), warning_alerts=self.options.print_warning_alerts
+        )
+        if judged.verdict != SAFE:
+            self.health.history.append(
+                Frame(dt_util.utcnow(), score, judged.verdict, judged.probability)
+            )
+        if judged.do is Do.ACT:
+            self._fire("failure", {"probability": round(judged.probability * 100, 1)})
+            self._background(self._async_act(judged.probability), "failure action")
+        elif judged.do is Do.WARN:
+            self._fire("warning", {"probability": round(judged.probability * 100, 1)})
+            alert = self.watch.warning_alert(judged.probability)
+            self._background(self._async_alert(alert), "warning alert")
+        self._save(force=judged.changed)
         self._notify()
 
     # --- actions ---------------------------------------------------------------------
 
-    @callback
-    def _act(self, probability: float) -> None:
-        self.job.acted = self.job.failure = True
-        self._fire("failure", {"probability": round(probability * 100, 1)})
-        self._background(self._async_act(probability), "failure action")
-
     async def _async_act(self, probability: float) -> None:
         """Run the printer's action, then alert with what actually happened."""
-        action = self.settings.action
-        done = ""
-        if action != PRINTER_ACTION_NOTIFY:
-            done = " " + await self._async_pause()
-        actions = [{"action": self._button("IGNORE"), "title": "Ignore"}]
-        if action == PRINTER_ACTION_NOTIFY and self.settings.pause_entity:
-            actions.insert(0, {"action": self._button("PAUSE"), "title": "Pause print"})
-        await self._async_alert(
-            "failure",
-            f"{self.name} may be failing",
-            f"{self.job.name} on {self.name}: failure probability {probability * 100:.0f} %.{done}",
-            actions,
-        )
+        done = None
+        if self.settings.action != PRINTER_ACTION_NOTIFY:
+            done = await self._async_pause()
+        await self._async_alert(self.watch.failure_alert(probability, done))
 
-    @callback
-    def _warn(self, probability: float) -> None:
-        now = time.monotonic()
-        if (
-            self._last_warning_alert is not None
-            and now - self._last_warning_alert < WARNING_ALERT_COOLDOWN_SEC
-        ):
-            return
-        self._last_warning_alert = now
-        self._fire("warning", {"probability": round(probability * 100, 1)})
-        self._alert(
-            "warning",
-            f"{self.name} might be failing",
-            f"{self.job.name} on {self.name}: failure probability {probability * 100:.0f} %. "
-            "Have a look.",
-            None,
-        )
-
-    def _button(self, what: str) -> str:
-        """Return a notification button's id, bound to this printer and print."""
-        return f"{DOMAIN.upper()}_{what}_{self.subentry_id}_{(self.job.started or 0) * 1000:.0f}"
-
-    @callback
-    def _alert(
-        self, key: str, title: str, message: str, actions: list[dict[str, str]] | None
-    ) -> None:
-        self._background(self._async_alert(key, title, message, actions), f"{key} alert")
-
-    async def _async_alert(
-        self, key: str, title: str, message: str, actions: list[dict[str, str]] | None
-    ) -> None:
-        await self.alerts.async_send(key, title, message, actions)
+    async def _async_alert(self, alert: Alert) -> None:
+        await self.alerts.async_send(alert.key, alert.title, alert.message, alert.actions)
 
     async def _async_pause(self) -> str:
         """Pause (and power off, if that is the action); return what happened."""
         pause, power = self.settings.pause_entity, self.settings.power_entity
         said: list[str] = []
         if pause:
-            domain = pause.split(".", 1)[0]
-            service = {"button": "press", "input_button": "press", "script": "turn_on"}.get(
-                domain, "turn_on"
-            )
+            domain, service = pause_call(pause)
             paused = await self._async_call(domain, service, pause, "paused")
             said.append("The print was paused." if paused else f"Pausing failed ({pause}).")
         if self.settings.action == PRINTER_ACTION_PAUSE_AND_OFF and power:
             if await self._async_call("switch", "turn_off", power, "powered_off"):
                 said.append("The printer was powered off.")
-                # No print goes on without power: whatever the status says next.
-                self.job.active = False
+                self.watch.powered_off()
                 self._stop_polling()
                 self._save(force=True)
                 self._notify()
@@ -454,12 +348,10 @@ class Printer(EventSource[str, dict[str, Any]]):
 
     @callback
     def _on_notification_action(self, event: Event) -> None:
-        # Buttons of an earlier print do not match: the ids carry when it started.
-        action = event.data.get("action")
-        if action == self._button("PAUSE") and self.job.active:
+        pressed = self.watch.press(event.data.get("action"))
+        if pressed == PAUSE:
             self._background(self._async_pause(), "pause")
-        elif action == self._button("IGNORE"):
-            self.job.ignored, self.job.failure = True, False
+        elif pressed == IGNORE:
             self._fire("ignored", {})
             self._save(force=True)
             self._notify()
@@ -467,7 +359,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     # --- plumbing --------------------------------------------------------------------
 
     @callback
-    def _background(self, coro: Any, what: str) -> None:
+    def _background(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         """Run `coro` as a task that stopping the printer cancels."""
         task = self.hass.async_create_background_task(coro, f"{DOMAIN} {self.name} {what}")
         self._tasks.add(task)
@@ -482,13 +374,5 @@ class Printer(EventSource[str, dict[str, Any]]):
         now = time.monotonic()
         if not force and now - self._saved_at < FRAME_SAVE_INTERVAL_SEC:
             return
-        self.store.save({"detector": self.detector.as_dict(), "print": self.job.as_dict()})
+        self.store.save(self.watch.as_saved())
         self._saved_at = now
-
-
-def _print_file(state: State | None) -> str | None:
-    """Return the print's name from the status entity's attributes, if it has one."""
-    attributes = state.attributes if state is not None else {}
-    return next(
-        (str(attributes[key]) for key in PRINT_NAME_ATTRIBUTES if attributes.get(key)), None
-    )

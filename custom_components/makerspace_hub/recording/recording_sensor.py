@@ -1,20 +1,23 @@
-"""One scheduled recording sensor (a Beemon sensor) in Home Assistant.
+"""One scheduled recording sensor (a Beemon sensor) in Home Assistant: the glue.
 
 Switched on, it records at every slot of its `schedule.SlotSchedule`, day after
 day: a camera clip (`camera.record`), a row of entity values appended to a daily
 CSV file, or a run of the configured actions. Switched off, every pending slot is
 cancelled at once; a recording already running finishes and is kept. Past slots
-are never caught up. File I/O runs in the executor.
+are never caught up.
+
+Owns the timers, the switch, the recording itself, its events and saving its
+counts. The rules are pure and live beside it: when (`schedule`), what is counted,
+which file a slot goes to and how late slots start (`log`). File I/O runs in the
+executor.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-import math
+from datetime import datetime, timedelta
 from pathlib import Path
 import time
-from typing import Any
+from typing import Any, ClassVar
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import CALLBACK_TYPE, Context, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
@@ -27,10 +30,17 @@ from homeassistant.helpers.script import Script, async_validate_actions_config
 from homeassistant.util import dt as dt_util, slugify
 import voluptuous as vol
 
-from ..const import DOMAIN, KIND_ACTION, KIND_CAMERA, KIND_SAMPLES, LOGGER
+from ..const import (
+    DOMAIN,
+    KIND_ACTION,
+    KIND_CAMERA,
+    KIND_SAMPLES,
+    LOGGER,
+    SUBENTRY_RECORDING_SENSOR,
+)
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
-from .log import SlotLateness
+from .log import RecordingCounts, RecordingFile, SlotLateness, recording_file, sample_row
 from .schedule import SlotSchedule
 from .settings import RecordingSensorSettings, resolve_recordings_dir
 
@@ -42,65 +52,10 @@ def append_row(path: Path, row: str) -> None:
         csv.write(row + "\n")
 
 
-def sample_value(state: Any) -> str:
-    """Return an entity state as a CSV value: a number, or `nan`."""
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return "nan"
-    try:
-        value = float(state.state)
-    except ValueError:
-        return "nan"
-    return "nan" if not math.isfinite(value) else repr(value)
-
-
-@dataclass(slots=True, kw_only=True)
-class RecordingCounts:
-    """What the sensor did (saved with its on/off state)."""
-
-    on: bool
-    day: date | None = None
-    today: int = 0
-    failed: int = 0
-    last_error: str | None = None
-    last_recording: str | None = None
-    last_recording_at: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the state to save."""
-        return {
-            "on": self.on,
-            "day": self.day.isoformat() if self.day else None,
-            "today": self.today,
-            "failed": self.failed,
-            "last_error": self.last_error,
-            "last_recording": self.last_recording,
-            "last_recording_at": self.last_recording_at.isoformat()
-            if self.last_recording_at
-            else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RecordingCounts":
-        """Read a saved state; raise ValueError when it is unusable."""
-        if not isinstance(data.get("on"), bool):
-            raise ValueError("on must be true or false")
-        for key in ("today", "failed"):
-            if isinstance(data.get(key, 0), bool) or not isinstance(data.get(key, 0), int):
-                raise ValueError(f"{key} must be a count")
-        day, at = data.get("day"), data.get("last_recording_at")
-        return cls(
-            on=data["on"],
-            day=date.fromisoformat(day) if day else None,
-            today=data.get("today", 0),
-            failed=data.get("failed", 0),
-            last_error=data.get("last_error"),
-            last_recording=data.get("last_recording"),
-            last_recording_at=datetime.fromisoformat(at) if at else None,
-        )
-
-
 class RecordingSensor(EventSource[str, dict[str, Any]]):
     """A sensor that records on a schedule while it is switched on."""
+
+    kind: ClassVar[str] = SUBENTRY_RECORDING_SENSOR  # the Owner protocol: its subentry type
 
     def __init__(
         self,
@@ -201,7 +156,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
     @property
     def recordings_today(self) -> int:
         """Return how many recordings started today."""
-        return self.counts.today if self.counts.day == dt_util.now().date() else 0
+        return self.counts.recordings_today(dt_util.utcnow(), dt_util.get_default_time_zone())
 
     @property
     def recording_now(self) -> bool:
@@ -211,6 +166,17 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
     def lateness_stats(self) -> dict[str, float | int | None]:
         """Return the slot start lateness over the last day: count, max, p99 (s)."""
         return self.lateness.stats(time.time())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return what the sensor is doing, for a diagnostics download."""
+        return {
+            "name": self.name,
+            "kind": self.settings.kind,
+            "counts": self.counts.as_dict(),
+            "next_slot": self.next_slot,
+            "recording_now": self.recording_now,
+            "slot_start_lateness_last_day": self.lateness_stats(),
+        }
 
     # --- switch ----------------------------------------------------------------------
 
@@ -275,75 +241,78 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
 
     # --- recording -------------------------------------------------------------------
 
-    def _paths(self, slot: datetime) -> tuple[Path, str, str]:
-        local = dt_util.as_local(slot)
-        day, clock = local.strftime("%Y-%m-%d"), local.strftime("%H-%M-%S")
+    def _file(self, slot: datetime) -> RecordingFile:
         hass = self.hass
-        folder = Path(
-            resolve_recordings_dir(
-                self.recordings_dir,
-                hass.config.config_dir,
-                hass.config.media_dirs.get("local", hass.config.path("media")),
-            ),
-            self.name,
-            day,
+        root = resolve_recordings_dir(
+            self.recordings_dir,
+            hass.config.config_dir,
+            hass.config.media_dirs.get("local", hass.config.path("media")),
         )
-        return folder, f"{slugify(self.hub_name)}@{day}", clock
+        return recording_file(
+            slot,
+            dt_util.get_default_time_zone(),
+            root=Path(root),
+            sensor=self.name,
+            host_slug=slugify(self.hub_name),
+            kind=self.settings.kind,
+        )
 
     async def _async_record(self, slot: datetime) -> None:
-        folder, stem, clock = self._paths(slot)
+        file = self._file(slot)
         kind = self.settings.kind
-        if kind == KIND_SAMPLES:
-            path = folder / f"{stem}.csv"
-        elif kind == KIND_CAMERA:
-            path = folder / f"{stem}@{clock}.mp4"
-        else:
-            path = folder / f"{stem}@{clock}"
         duration = self.settings.capture_duration_seconds
-        self._started(slot, path, duration if kind != KIND_SAMPLES else 0)
+        self._started(slot, file.path, duration if kind != KIND_SAMPLES else 0)
         try:
             if kind == KIND_SAMPLES:
-                values = [sample_value(self.hass.states.get(e)) for e in self.settings.entities]
-                await self.hass.async_add_executor_job(append_row, path, ",".join([clock, *values]))
+                await self._async_sample(file)
             elif kind == KIND_CAMERA:
-                await self.hass.async_add_executor_job(folder.mkdir, 0o777, True, True)
-                await self.hass.services.async_call(
-                    "camera",
-                    "record",
-                    {
-                        ATTR_ENTITY_ID: self.settings.camera_entity,
-                        "filename": str(path),
-                        "duration": duration,
-                    },
-                    blocking=True,
-                )
+                await self._async_clip(file, duration)
             else:
-                if self._script is None:
-                    raise HomeAssistantError(self.counts.last_error or "no actions")
-                if self._script.is_running:
-                    raise HomeAssistantError("the actions of the previous slot still run")
-                await self.hass.async_add_executor_job(folder.mkdir, 0o777, True, True)
-                await self._script.async_run(
-                    {
-                        "sensor": self.name,
-                        "slot": dt_util.as_local(slot).isoformat(),
-                        "duration": duration,
-                        "filename": str(path),
-                    },
-                    Context(),
-                )
+                await self._async_run_actions(slot, file, duration)
         except (HomeAssistantError, OSError, ValueError) as err:
-            self._failed(slot, path, err)
+            self._failed(slot, file.path, err)
             return
-        self._finished(slot, path)
+        self._finished(slot, file.path)
+
+    async def _async_sample(self, file: RecordingFile) -> None:
+        states = [self.hass.states.get(entity) for entity in self.settings.entities]
+        row = sample_row(file.clock, [state.state if state else None for state in states])
+        await self.hass.async_add_executor_job(append_row, file.path, row)
+
+    async def _async_clip(self, file: RecordingFile, duration: int) -> None:
+        await self.hass.async_add_executor_job(file.folder.mkdir, 0o777, True, True)
+        await self.hass.services.async_call(
+            "camera",
+            "record",
+            {
+                ATTR_ENTITY_ID: self.settings.camera_entity,
+                "filename": str(file.path),
+                "duration": duration,
+            },
+            blocking=True,
+        )
+
+    async def _async_run_actions(self, slot: datetime, file: RecordingFile, duration: int) -> None:
+        if self._script is None:
+            raise HomeAssistantError(self.counts.last_error or "no actions")
+        if self._script.is_running:
+            raise HomeAssistantError("the actions of the previous slot still run")
+        await self.hass.async_add_executor_job(file.folder.mkdir, 0o777, True, True)
+        await self._script.async_run(
+            {
+                "sensor": self.name,
+                "slot": dt_util.as_local(slot).isoformat(),
+                "duration": duration,
+                "filename": str(file.path),
+            },
+            Context(),
+        )
 
     @callback
     def _started(self, slot: datetime, path: Path, duration: int) -> None:
-        today = dt_util.now().date()
-        if self.counts.day != today:
-            self.counts.day, self.counts.today = today, 0
-        self.counts.today += 1
-        self.counts.last_recording, self.counts.last_recording_at = path.name, slot
+        self.counts.count_started(
+            dt_util.utcnow(), dt_util.get_default_time_zone(), path.name, slot
+        )
         self.recording_until = None
         if self._recording_timer is not None:
             self._recording_timer()
@@ -374,8 +343,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         if not self._failing:  # logged when failures start, not at every slot
             LOGGER.warning("%s: recording %s failed: %s", self.name, path.name, message)
             self._failing = True
-        self.counts.failed += 1
-        self.counts.last_error = message
+        self.counts.count_failed(message)
         self.recording_until = None
         self._fire("failed", slot, path, error=message)
         self._save()

@@ -10,7 +10,6 @@ interval is counted in real seconds between them, so a daylight-saving day has a
 hour less (or more) of slots.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -46,27 +45,16 @@ class SlotSchedule:
             slot += step
         return slots
 
-    def _windows_from(self, moment: datetime, zone: tzinfo) -> Iterator[date]:
-        # The window of the day before may still be open (across midnight).
-        day = moment.astimezone(zone).date() - timedelta(days=1)
-        while True:
-            yield day
-            day += timedelta(days=1)
-
     def next_slot(self, after: datetime, zone: tzinfo) -> datetime:
-        """Return the first slot at or after `after` (never one in the past)."""
-        for day in self._windows_from(after, zone):
+        """Return the first slot at or after `after` (never one in the past).
+
+        A running sensor asks for one slot at a time, the next from the one that just
+        fired, so a cancelled or changed schedule leaves nothing queued behind it.
+        """
+        # The window of the day before may still be open (across midnight).
+        day = after.astimezone(zone).date() - timedelta(days=1)
+        while True:
             for slot in self.slots_of_window(day, zone):
                 if slot >= after:
                     return slot
-        raise AssertionError("unreachable: every day has a window")  # pragma: no cover
-
-    def slots_between(self, start: datetime, end: datetime, zone: tzinfo) -> list[datetime]:
-        """Return every slot in [start, end), across as many windows as needed."""
-        found: list[datetime] = []
-        for day in self._windows_from(start, zone):
-            window_start, _ = self.window(day, zone)
-            if window_start >= end:
-                return found
-            found += [slot for slot in self.slots_of_window(day, zone) if start <= slot < end]
-        return found  # pragma: no cover
+            day += timedelta(days=1)

@@ -1,14 +1,20 @@
-"""The state files of each hub and their health: timeouts, alerts, repair issues.
+"""A hub's state files: where they live, loading them, renames and removals, and their health.
 
-`StateStorage` (one per Home Assistant, in `hass.data`) holds a `HubStorage` per hub
-entry; both outlive reloads of the entry. A `HubStorage` creates and loads its
-owners' stores, counts their save timeouts, sends the per-owner and fleet-wide
-alerts through the hub's notify services and keeps the repair issues:
+`StateStorage` (one per Home Assistant, in `hass.data`) holds the writer and a
+`HubStorage` per hub entry; both outlive reloads of the entry. A `HubStorage`
 
-- `storage_slow`: a save timed out within the last STORAGE_ISSUE_WINDOW_SEC, or a
-  timed-out save is still running;
-- `storage_failing`: the newest write of some owner failed (e.g. read-only folder);
-- `state_file_set_aside` / `state_file_unusable`: a state file could not be used.
+- keeps its owners' files under `.storage/makerspace_hub/<entry id>/<kind>/<name>.json`
+  and makes one `OwnerStore` per owner;
+- reads them at setup, in the executor and bounded (a hung disk retries the setup);
+- moves the state of a renamed owner, deletes that of a removed one, flushes on
+  unload and stop, and deletes the whole folder of a deleted hub;
+- keeps the health its stores report: counts the save timeouts, sends the per-owner
+  and fleet-wide alerts through the `AlertSender` the hub gives it, tells the
+  entities (its `Listeners`) and keeps the repair issues:
+  - `storage_slow`: a save timed out within the last STORAGE_ISSUE_WINDOW_SEC, or a
+    timed-out save is still running;
+  - `storage_failing`: the newest write of some owner failed (e.g. read-only folder);
+  - `state_file_set_aside` / `state_file_unusable`: a state file could not be used.
 """
 
 import asyncio
@@ -25,10 +31,11 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.hass_dict import HassKey
 
-from ..alerts import async_send_alert
+from ..alerts import AlertSender
 from ..const import DOMAIN, LOGGER
 from ..hub_options import HubOptions
 from ..issues import async_set_issue
+from ..listeners import Listeners
 from .owner_store import STATE_SAVE_RECOUNT_SEC, OwnerStore
 from .state_files import (
     FLEET_TIMEOUT_WINDOW_SEC,
@@ -37,7 +44,6 @@ from .state_files import (
     FleetTimeoutTracker,
     LoadedState,
     read_state_file,
-    set_aside_invalid,
 )
 
 DATA_STORAGE: HassKey["StateStorage"] = HassKey(f"{DOMAIN}_storage")
@@ -64,11 +70,13 @@ class HubStorage:
         self.storage = storage
         self.entry_id = entry_id
         self.folder = Path(hass.config.path(".storage", DOMAIN, entry_id))
-        self.settings = HubOptions()  # the running hub's, for alerts
+        # The running hub hands over its sender on each (re)build; until then (or
+        # for a deleted hub) alerts become persistent notifications.
+        self.alerts = AlertSender(hass, HubOptions(), entry_id)
         self.tracker = FleetTimeoutTracker()
         self.last_timeout: float | None = None
         self._stores: dict[tuple[str, str], OwnerStore] = {}
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners: Listeners[()] = Listeners()
         self._health_check: CALLBACK_TYPE | None = None
         self._reading: tuple[asyncio.Future[list[LoadedState]], list[OwnerStore]] | None = None
         self._slow = False
@@ -80,7 +88,15 @@ class HubStorage:
         """Return the store of an owner, creating it on first use."""
         key = (kind, name)
         if key not in self._stores:
-            self._stores[key] = OwnerStore(self, kind, name)
+            self._stores[key] = OwnerStore(
+                self.hass,
+                kind,
+                name,
+                self.folder / kind / f"{name}.json",
+                writer=lambda: self.storage.writer,
+                reports=self,
+                health_listeners=self._listeners,
+            )
         return self._stores[key]
 
     @property
@@ -127,33 +143,29 @@ class HubStorage:
         for store, loaded in zip(stores, reading.result(), strict=True):
             if not store.loaded:
                 store.apply_loaded(loaded)
-                self._report_load_problem(store, loaded)
 
     @callback
-    def _report_load_problem(self, store: OwnerStore, loaded: LoadedState) -> None:
-        if loaded.problem is None:
-            return
-        if loaded.set_aside is not None:
+    def async_file_unusable(self, store: OwnerStore, problem: str, set_aside: Path | None) -> None:
+        """Log and raise the repair issue of a state file that could not be used."""
+        if set_aside is not None:
             LOGGER.error(
                 "The state file of %s could not be used (%s); it was moved to %s and %s "
                 "starts from safe defaults",
                 store.label,
-                loaded.problem,
-                loaded.set_aside,
+                problem,
+                set_aside,
                 store.label,
             )
-            self._create_file_issue(
-                store, "state_file_set_aside", str(loaded.set_aside), loaded.problem
-            )
+            self._create_file_issue(store, "state_file_set_aside", str(set_aside), problem)
         else:
             LOGGER.error(
                 "The state file %s of %s cannot be used (%s) nor moved aside; its state is "
                 "not saved until the file is fixed or removed",
                 store.path,
                 store.label,
-                loaded.problem,
+                problem,
             )
-            self._create_file_issue(store, "state_file_unusable", str(store.path), loaded.problem)
+            self._create_file_issue(store, "state_file_unusable", str(store.path), problem)
 
     @callback
     def _create_file_issue(self, store: OwnerStore, key: str, file: str, problem: str) -> None:
@@ -164,15 +176,6 @@ class HubStorage:
             {"owner": store.label, "file": file, "problem": problem},
             severity=ir.IssueSeverity.WARNING,
         )
-
-    async def async_reject(self, store: OwnerStore, problem: str) -> None:
-        """Move aside a file whose data the owner cannot use, and start over."""
-        target = await self.hass.async_add_executor_job(set_aside_invalid, store.path)
-        store.reset()
-        self._report_load_problem(
-            store, LoadedState(problem=problem, set_aside=target, writable=target is not None)
-        )
-        store.writable = target is not None
 
     @callback
     def async_rename(self, kind: str, old: str, new: str) -> None:
@@ -215,8 +218,7 @@ class HubStorage:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when counts or health change; return the remover."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        return self._listeners.add(listener)
 
     @callback
     def async_save_timed_out(self, store: OwnerStore) -> None:
@@ -261,16 +263,7 @@ class HubStorage:
     @callback
     def _alert(self, key: str, title: str, message: str) -> None:
         LOGGER.warning("%s: %s", title, message)
-        self.hass.async_create_background_task(
-            async_send_alert(
-                self.hass,
-                self.settings,
-                title=title,
-                message=message,
-                notification_id=f"{DOMAIN}_{self.entry_id}_{key}",
-            ),
-            f"{DOMAIN} storage alert",
-        )
+        self.alerts.async_send_soon(key, title, message)
 
     @callback
     def async_update_health(self, _now: Any = None) -> None:
@@ -307,8 +300,7 @@ class HubStorage:
                 "folder": str(self.folder),
             },
         )
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.call()
 
     @callback
     def _set_issue(self, key: str, active: bool, placeholders: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""Write-behind, bounded persistence of every owner's state (persistence spec).
+"""One owner's persisted state: newest in memory, a write-behind copy on disk (persistence spec).
 
 Owners (machines, printers, recording sensors) keep their state in memory and hand
 each new state to `OwnerStore.save`; a worker thread writes it. The event loop never
@@ -13,8 +13,10 @@ waits on the disk, and nothing that answers a board ever awaits a save.
 - Stores live in `hass.data` across reloads of a hub, so a reload during a hung disk
   neither loses the newest state nor starts a second thread for the same file.
 
-The health of a hub's stores (timeouts, failing writes, alerts, repair issues) is
-`storage_health.HubStorage`'s business.
+A store knows nothing of the hub it belongs to: it reports timeouts, finished saves
+and unusable files through `StoreReports` (the hub's `HubStorage`, which keeps the
+counts, alerts and repair issues) and lets entities follow those through the
+`Listeners` it is given.
 """
 
 import _thread
@@ -26,16 +28,20 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_at, async_call_later
 
-from ..const import LOGGER
-from .state_files import STATE_SAVE_TIMEOUT_SEC, LoadedState, encode_state, lock_path
-
-if TYPE_CHECKING:
-    from .hub_storage import HubStorage
+from ..const import LOGGER, SUBENTRY_LABELS
+from ..listeners import Listeners
+from .state_files import (
+    STATE_SAVE_TIMEOUT_SEC,
+    LoadedState,
+    delete_state_file,
+    encode_state,
+    set_aside_invalid,
+)
 
 # After a failed write (e.g. a read-only folder) the newest state is retried this
 # often even when nothing changes.
@@ -47,12 +53,6 @@ SAVE_RETRY_SEC = 30.0
 # own 2 s save timeout, so a hung disk cost a machine one timeout per ~10 s there
 # too: 2 + 8 s puts the 2nd timeout, and the alert, 10 s into a hang.
 STATE_SAVE_RECOUNT_SEC = 8.0
-
-KIND_LABELS = {
-    "machine": "machine",
-    "printer": "printer",
-    "recording_sensor": "recording sensor",
-}
 
 
 def run_in_thread[T](hass: HomeAssistant, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -87,13 +87,6 @@ def run_in_thread[T](hass: HomeAssistant, func: Callable[..., T], *args: Any) ->
     return future
 
 
-def delete_state_file(path: Path) -> None:
-    """Delete a state file and its lock file. Blocking."""
-    for stale in (path, lock_path(path)):
-        with suppress(FileNotFoundError):
-            stale.unlink()
-
-
 @dataclass(eq=False, slots=True)
 class SaveAttempt:
     """One write of one owner's state, running in its own thread."""
@@ -106,21 +99,65 @@ class SaveAttempt:
     cancel_deadline: CALLBACK_TYPE | None = field(default=None, repr=False)
 
 
+class StateWriter(Protocol):
+    """Writes a state file atomically (`state_files.AtomicFileWriter`). Blocking."""
+
+    def write(self, path: Path, data: bytes) -> None:
+        """Replace the content of `path` with `data`."""
+
+
+class StoreReports(Protocol):
+    """Where a store reports what happens to its saves and its file.
+
+    The hub's `HubStorage`: it counts the timeouts, sends the alerts, raises the
+    repair issues and tells the entities.
+    """
+
+    def async_save_timed_out(self, store: "OwnerStore") -> None:
+        """Count a timeout of `store` (a save past its deadline, or still stuck)."""
+
+    def async_save_finished(self, store: "OwnerStore") -> None:
+        """Take note that an attempt of `store` ended (in time or late, ok or failed)."""
+
+    def async_file_unusable(
+        self, store: "OwnerStore", problem: str, set_aside: Path | None
+    ) -> None:
+        """Report the unusable state file of `store`, moved to `set_aside` (None: still there)."""
+
+
 class OwnerStore:
     """The persisted state of one owner: newest in memory, a copy on disk."""
 
-    def __init__(self, hub: "HubStorage", kind: str, name: str) -> None:
-        """Keep `kind`/`name`'s state in `<hub folder>/<kind>/<name>.json`."""
-        self.hub = hub
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        kind: str,
+        name: str,
+        path: Path,
+        *,
+        writer: Callable[[], StateWriter],
+        reports: StoreReports,
+        health_listeners: Listeners[()],
+    ) -> None:
+        """Keep `kind`/`name`'s state in `path`.
+
+        `writer` is asked for the writer at each save (a test may swap in a slow
+        disk while the store runs); `health_listeners` are called when the counts or
+        the health of the hub's storage change.
+        """
+        self.hass = hass
         self.kind = kind
         self.name = name
-        self.path = hub.folder / kind / f"{name}.json"
+        self.path = path
         self.save_timeouts = 0
         self.loaded = False
         # Why the state file could not be used when it was read (None: it could).
         self.load_problem: str | None = None
         self.last_error: str | None = None
         self.writable = True
+        self._writer = writer
+        self._reports = reports
+        self._health_listeners = health_listeners
         self._data: dict[str, Any] | None = None
         self._dirty = False
         self._attempt: SaveAttempt | None = None
@@ -130,12 +167,12 @@ class OwnerStore:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` when the hub's storage changes (counts, health)."""
-        return self.hub.async_add_listener(listener)
+        return self._health_listeners.add(listener)
 
     @property
     def label(self) -> str:
         """Return how alerts and logs name the owner, e.g. `machine laser`."""
-        return f"{KIND_LABELS.get(self.kind, self.kind)} {self.name}"
+        return f"{SUBENTRY_LABELS.get(self.kind, self.kind)} {self.name}"
 
     @property
     def data(self) -> dict[str, Any] | None:
@@ -154,12 +191,14 @@ class OwnerStore:
 
     @callback
     def apply_loaded(self, loaded: LoadedState) -> None:
-        """Take what reading the state file found (once, at the first setup)."""
+        """Take what reading the state file found (once, at the first setup); report a problem."""
         self._data = loaded.data
         self.save_timeouts = loaded.save_timeouts
         self.writable = loaded.writable
         self.load_problem = loaded.problem
         self.loaded = True
+        if loaded.problem is not None:
+            self._reports.async_file_unusable(self, loaded.problem, loaded.set_aside)
 
     @callback
     def adopt(self, previous: "OwnerStore") -> None:
@@ -170,14 +209,12 @@ class OwnerStore:
         self._mark_dirty()
 
     async def async_set_aside(self, problem: str) -> None:
-        """Move aside a file whose data the owner cannot use, and start over."""
-        await self.hub.async_reject(self, problem)
-
-    @callback
-    def reset(self) -> None:
-        """Start over from defaults (the owner rejected the data it was given)."""
+        """Move aside a file whose data the owner cannot use, start over and report it."""
+        target = await self.hass.async_add_executor_job(set_aside_invalid, self.path)
         self._data = None
-        self.writable = True
+        # A file that could not be moved stays in place: never overwrite it.
+        self.writable = target is not None
+        self._reports.async_file_unusable(self, problem, target)
 
     @callback
     def save(self, data: dict[str, Any]) -> None:
@@ -198,8 +235,8 @@ class OwnerStore:
             self._retry = None
         payload = encode_state(self.kind, self.name, self._data or {}, self.save_timeouts)
         self._dirty = False
-        hass = self.hub.hass
-        future = run_in_thread(hass, self.hub.storage.writer.write, self.path, payload)
+        hass = self.hass
+        future = run_in_thread(hass, self._writer().write, self.path, payload)
         attempt = SaveAttempt(
             started=time.monotonic(),
             future=future,
@@ -215,7 +252,7 @@ class OwnerStore:
         # At fixed points after the start, not "8 s after the last count", so a
         # late timer does not push every later count back.
         attempt.cancel_deadline = async_call_at(
-            self.hub.hass,
+            self.hass,
             HassJob(partial(self._on_deadline, attempt)),
             attempt.deadline,
         )
@@ -242,11 +279,11 @@ class OwnerStore:
             )
         # The same thread goes on: counting again never starts another write. A
         # timer that fired late counts once, not once per point it slept through.
-        now = self.hub.hass.loop.time()
+        now = self.hass.loop.time()
         while attempt.deadline <= now:
             attempt.deadline += STATE_SAVE_RECOUNT_SEC
         self._schedule_deadline(attempt)
-        self.hub.async_save_timed_out(self)
+        self._reports.async_save_timed_out(self)
 
     @callback
     def _on_attempt_done(self, attempt: SaveAttempt, future: asyncio.Future[None]) -> None:
@@ -270,14 +307,14 @@ class OwnerStore:
             self.last_error = str(error) or type(error).__name__
             self._dirty = True
         attempt.settled.set_result(None)
-        self.hub.async_save_finished(self)
+        self._reports.async_save_finished(self)
         if self._retired:
             self._async_delete_file()
         elif self._dirty and error is None:
             self._start_attempt()
         elif self._dirty:
             self._retry = async_call_later(
-                self.hub.hass, SAVE_RETRY_SEC, HassJob(self._on_retry, cancel_on_shutdown=True)
+                self.hass, SAVE_RETRY_SEC, HassJob(self._on_retry, cancel_on_shutdown=True)
             )
 
     @callback
@@ -321,4 +358,4 @@ class OwnerStore:
 
     @callback
     def _async_delete_file(self) -> None:
-        self.hub.hass.async_add_executor_job(delete_state_file, self.path)
+        self.hass.async_add_executor_job(delete_state_file, self.path)

@@ -1,13 +1,14 @@
 """State files on disk and the fleet-wide save-timeout tracker (persistence spec).
 
 Pure Python, no Home Assistant imports, and blocking: every function here that
-touches the disk runs in a worker thread, never on the event loop. `state_store`
+touches the disk runs in a worker thread, never on the event loop. `owner_store`
 decides when to call them and bounds how long it waits.
 
 A state file is JSON: `{"version", "minor_version", "kind", "name", "saved_at",
 "save_timeouts", "data"}`. Writes are atomic (temp file, fsync, rename, fsync of the
 folder) under a `filelock` lock file beside the state file, so no process ever sees
-half a file. A file that cannot be used is moved aside, never deleted.
+half a file. A file that cannot be used is moved aside, never deleted; only the
+file of a removed owner is.
 """
 
 from collections import deque
@@ -146,6 +147,13 @@ def set_aside_invalid(path: Path) -> Path | None:
     except OSError:
         return None
     return target
+
+
+def delete_state_file(path: Path) -> None:
+    """Delete a state file and its lock file. Blocking."""
+    for stale in (path, lock_path(path)):
+        with suppress(FileNotFoundError):
+            stale.unlink()
 
 
 class AtomicFileWriter:

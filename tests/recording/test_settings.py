@@ -1,0 +1,157 @@
+"""A recording sensor's settings without Home Assistant: read, stored, refused; its folder."""
+
+from datetime import time
+from typing import Any
+
+import pytest
+
+from custom_components.makerspace_hub.recording.settings import (
+    RecordingSensorSettings,
+    resolve_recordings_dir,
+)
+from custom_components.makerspace_hub.validation import InvalidConfigError
+
+SCHEDULE = {
+    "capture_window_start": "22:00:00",
+    "capture_window_end": "02:30:00",
+    "capture_duration_seconds": 45,
+    "capture_interval_seconds": 600,
+    "auto_start": False,
+}
+
+
+def camera(**changes: Any) -> dict[str, Any]:
+    return {"name": "hive-video", "kind": "camera", "camera_entity": "camera.hive"} | changes
+
+
+def samples(**changes: Any) -> dict[str, Any]:
+    return {"name": "hive", "kind": "samples", "entities": ["sensor.t", "sensor.h"]} | changes
+
+
+def action(**changes: Any) -> dict[str, Any]:
+    steps = [{"action": "script.snap"}, {"delay": {"seconds": 5}}]
+    return {"name": "hive_audio", "kind": "action", "action": steps} | changes
+
+
+@pytest.mark.parametrize("data", [camera(**SCHEDULE), samples(**SCHEDULE), action(**SCHEDULE)])
+def test_each_kind_stores_what_it_was_given(data: dict[str, Any]) -> None:
+    settings = RecordingSensorSettings.from_data(data)
+    assert settings.as_data() == data
+    assert RecordingSensorSettings.from_data(settings.as_data()) == settings
+    assert settings.capture_window_start == time(22)
+    assert settings.capture_window_end == time(2, 30)
+
+
+def test_only_the_fields_of_its_kind_are_stored() -> None:
+    settings = RecordingSensorSettings.from_data(
+        samples(camera_entity="camera.old", action=[{"action": "script.old"}])
+    )
+    stored = settings.as_data()
+    assert "camera_entity" not in stored
+    assert "action" not in stored
+    assert stored["entities"] == ["sensor.t", "sensor.h"]
+
+
+def test_a_camera_sensor_gets_beemons_defaults() -> None:
+    settings = RecordingSensorSettings.from_data(camera())
+    assert settings == RecordingSensorSettings(
+        name="hive-video",
+        kind="camera",
+        camera_entity="camera.hive",
+        capture_window_start=time(8),
+        capture_window_end=time(20),
+        capture_duration_seconds=60,
+        capture_interval_seconds=300,
+        auto_start=True,
+    )
+
+
+def test_values_are_tidied() -> None:
+    settings = RecordingSensorSettings.from_data(
+        camera(
+            camera_entity="  camera.hive ",
+            capture_window_start="07:30",
+            capture_duration_seconds=30.0,  # a number selector's whole float
+        )
+    )
+    assert settings.camera_entity == "camera.hive"
+    assert settings.capture_window_start == time(7, 30)
+    assert settings.capture_duration_seconds == 30
+    assert isinstance(settings.capture_duration_seconds, int)
+    single = RecordingSensorSettings.from_data(action(action={"action": "script.snap"}))
+    assert single.action == ({"action": "script.snap"},)
+
+
+def test_a_camera_may_record_for_the_whole_interval() -> None:
+    settings = RecordingSensorSettings.from_data(
+        camera(capture_duration_seconds=300, capture_interval_seconds=300)
+    )
+    assert settings.capture_duration_seconds == settings.capture_interval_seconds
+
+
+def test_samples_and_actions_may_run_longer_than_their_interval() -> None:
+    # Only a camera cannot record two clips at once.
+    long = {"capture_duration_seconds": 900, "capture_interval_seconds": 60}
+    assert RecordingSensorSettings.from_data(samples(**long)).capture_duration_seconds == 900
+    assert RecordingSensorSettings.from_data(action(**long)).capture_duration_seconds == 900
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "field"),
+    [
+        (camera(name=None), "invalid_name", "name"),
+        (camera(name="Hive Video"), "invalid_name", "name"),
+        (camera(name="../hive"), "invalid_name", "name"),
+        (camera(kind=None), "invalid_value", "kind"),
+        (camera(kind="video"), "invalid_value", "kind"),
+        (action(action="script.snap"), "invalid_action", "action"),
+        (action(action=["script.snap"]), "invalid_action", "action"),
+        (action(action=[]), "action_required", "action"),
+        (action(action=None), "action_required", "action"),
+        (camera(camera_entity=None), "camera_entity_required", "camera_entity"),
+        (camera(camera_entity="   "), "camera_entity_required", "camera_entity"),
+        (camera(camera_entity=["camera.hive"]), "invalid_value", "camera_entity"),
+        (
+            camera(capture_duration_seconds=301),
+            "duration_longer_than_interval",
+            "capture_duration_seconds",
+        ),
+        (samples(entities=[]), "entities_required", "entities"),
+        (samples(entities="sensor.t"), "invalid_value", "entities"),
+        (samples(entities=["sensor.t", 3]), "invalid_value", "entities"),
+        (samples(capture_window_start="8 am"), "invalid_time", "capture_window_start"),
+        (samples(capture_window_start=None), "invalid_time", "capture_window_start"),
+        (samples(capture_window_end="24:00"), "invalid_time", "capture_window_end"),
+        (samples(capture_duration_seconds=0), "invalid_value", "capture_duration_seconds"),
+        (samples(capture_duration_seconds=1.5), "invalid_value", "capture_duration_seconds"),
+        (samples(capture_duration_seconds="60"), "invalid_value", "capture_duration_seconds"),
+        (samples(capture_interval_seconds=-300), "invalid_value", "capture_interval_seconds"),
+        (samples(capture_interval_seconds=False), "invalid_value", "capture_interval_seconds"),
+        (samples(auto_start=1), "invalid_value", "auto_start"),
+        (samples(auto_start=None), "invalid_value", "auto_start"),
+    ],
+)
+def test_every_refusal_names_its_field(data: dict[str, Any], key: str, field: str) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        RecordingSensorSettings.from_data(data)
+    assert (err.value.key, err.value.field) == (key, field)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # `media...` lands in Home Assistant's local media folder, wherever it is.
+        ("media/makerspace_hub", "/srv/media/makerspace_hub"),
+        ("media", "/srv/media"),
+        ("media/a/b", "/srv/media/a/b"),
+        ("./media/hives", "/srv/media/hives"),
+        # Other relative paths are relative to the config folder ...
+        ("recordings", "/config/recordings"),
+        ("medias/hives", "/config/medias/hives"),
+        # ... and absolute paths stay as they are, `/media` too.
+        ("/share/hives", "/share/hives"),
+        ("/media/hives", "/media/hives"),
+    ],
+)
+def test_resolve_recordings_dir(value: str, expected: str) -> None:
+    assert resolve_recordings_dir(value, "/config", "/srv/media") == expected
