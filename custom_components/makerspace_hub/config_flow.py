@@ -53,7 +53,7 @@ from .const import (
     SUBENTRY_RECORDING_SENSOR,
 )
 from .hub_options import HubOptions
-from .machines.board_gate import board_url
+from .machines.board_urls import board_url
 from .machines.flow import CONF_NEW_BOARD_URL, MachineSubentryFlow
 from .printers.flow import PrinterSubentryFlow
 from .printers.ml_api import (

@@ -36,12 +36,6 @@ MAX_EXPIRY_GRACE_DAYS: Final = 365
 SUBENTRY_MACHINE: Final = "machine"
 SUBENTRY_RECORDING_SENSOR: Final = "recording_sensor"
 SUBENTRY_PRINTER: Final = "printer"
-# How logs, alerts and repair issues name an owner of each kind: "<label> <name>".
-SUBENTRY_LABELS: Final = {
-    SUBENTRY_MACHINE: "machine",
-    SUBENTRY_RECORDING_SENSOR: "recording sensor",
-    SUBENTRY_PRINTER: "printer",
-}
 
 # Machine subentry (same keys as a dm_mac machines.json entry, plus the webhook).
 CONF_ALIAS: Final = "alias"

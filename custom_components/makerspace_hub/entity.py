@@ -16,15 +16,11 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_NAME, DOMAIN, SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
+from .const import CONF_NAME, DOMAIN
+from .hub import device_model
 from .owner import Owner
 
 MANUFACTURER = "makerspace_hub"
-_MODELS = {
-    SUBENTRY_MACHINE: "RFID machine access",
-    SUBENTRY_RECORDING_SENSOR: "Scheduled recording sensor",
-    SUBENTRY_PRINTER: "3D printer failure detection",
-}
 
 
 def hub_device_info(entry: ConfigEntry) -> DeviceInfo:
@@ -49,7 +45,7 @@ def subentry_device_info(subentry: ConfigSubentry) -> DeviceInfo:
         identifiers={(DOMAIN, subentry.subentry_id)},
         name=subentry.title,
         manufacturer=MANUFACTURER,
-        model=_MODELS.get(subentry.subentry_type),
+        model=device_model(subentry.subentry_type),
     )
 
 

@@ -58,6 +58,7 @@ class OwnerKind[S: OwnerSettings]:
     """How the hub makes one kind of device from its subentry."""
 
     subentry_type: str
+    model: str  # the model of its devices, as the device registry shows it
     parse: Callable[[Mapping[str, Any]], S]  # raises InvalidConfigError
     storage_name: Callable[[S], str]  # the state file's name, without .json
     build: Callable[["MakerspaceHub", str, S, OwnerStore], Owner]
@@ -105,12 +106,14 @@ def _build_recording_sensor(
 
 MACHINES = OwnerKind[MachineSettings](
     subentry_type=SUBENTRY_MACHINE,
+    model="RFID machine access",
     parse=MachineSettings.from_data,
     storage_name=lambda settings: settings.name,  # already file-safe
     build=_build_machine,
 )
 PRINTERS = OwnerKind[PrinterSettings](
     subentry_type=SUBENTRY_PRINTER,
+    model="3D printer failure detection",
     parse=PrinterSettings.from_data,
     # A printer's name is free-form; printer names are unique by slug.
     storage_name=lambda settings: slugify(settings.name),
@@ -118,6 +121,7 @@ PRINTERS = OwnerKind[PrinterSettings](
 )
 RECORDING_SENSORS = OwnerKind[RecordingSensorSettings](
     subentry_type=SUBENTRY_RECORDING_SENSOR,
+    model="Scheduled recording sensor",
     parse=RecordingSensorSettings.from_data,
     storage_name=lambda settings: settings.name,  # already file-safe
     build=_build_recording_sensor,
@@ -126,6 +130,11 @@ RECORDING_SENSORS = OwnerKind[RecordingSensorSettings](
 # their machines as soon as possible.
 OWNER_KINDS: tuple[OwnerKind[Any], ...] = (MACHINES, PRINTERS, RECORDING_SENSORS)
 _KIND_OF_TYPE = {kind.subentry_type: kind for kind in OWNER_KINDS}
+
+
+def device_model(subentry_type: str) -> str | None:
+    """Return the model of a kind's devices (None for an unknown kind)."""
+    return kind.model if (kind := _KIND_OF_TYPE.get(subentry_type)) else None
 
 
 def invalid_subentry_issue_id(subentry_id: str) -> str:

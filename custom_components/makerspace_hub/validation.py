@@ -13,14 +13,10 @@ from typing import Any
 
 from .const import (
     CONF_NAME,
-    DEFAULT_CAPTURE_WINDOW_END,
-    DEFAULT_CAPTURE_WINDOW_START,
     SLUG_NAME_PATTERN,
 )
 
 _NAME_RE = re.compile(SLUG_NAME_PATTERN)
-_DEFAULT_WINDOW_START = time.fromisoformat(DEFAULT_CAPTURE_WINDOW_START)
-_DEFAULT_WINDOW_END = time.fromisoformat(DEFAULT_CAPTURE_WINDOW_END)
 
 
 class InvalidConfigError(ValueError):

@@ -89,3 +89,13 @@ def test_the_first_problem_names_its_entry(
         assert err.value.placeholders == placeholders
     else:
         assert err.value.placeholders["detail"]
+
+
+def test_dm_mac_import_keeps_file_order_and_exact_authorizations() -> None:
+    machines = parse_machines_json(
+        '{"b-saw": {"authorizations_or": ["Wood Shop "]}, "a-laser": {"authorizations_or": []}}',
+        existing_names=(),
+    )
+    assert [m.name for m in machines] == ["b-saw", "a-laser"]
+    # Authorization names are exact, case-sensitive strings: nothing is trimmed.
+    assert machines[0].authorizations_or == ("Wood Shop ",)

@@ -4,6 +4,11 @@ from typing import Any
 
 import pytest
 
+from custom_components.makerspace_hub.const import (
+    CONF_ACTION,
+    CONF_NAME,
+    CONF_SENSITIVITY,
+)
 from custom_components.makerspace_hub.printers.settings import PrinterSettings
 from custom_components.makerspace_hub.validation import InvalidConfigError
 
@@ -126,3 +131,33 @@ def test_a_notifying_printer_needs_no_pause_entity() -> None:
     assert settings.pause_entity is None
     with_power = PrinterSettings.from_data(printer(action="pause", pause_entity="button.p"))
     assert with_power.power_entity is None
+
+
+def _printer(**changes: Any) -> dict[str, Any]:
+    return {CONF_NAME: "Prusa", "camera_entity": "camera.p", "status_entity": "sensor.p"} | changes
+
+
+def test_printer_defaults() -> None:
+    printer = PrinterSettings.from_data(_printer())
+    assert printer.printing_states == ("printing", "running")
+    assert printer.paused_states == ("paused", "pause")
+    assert printer.action == "notify"
+    assert printer.sensitivity == 1.0
+    assert printer.poll_interval == 10
+    assert PrinterSettings.from_data(printer.as_data()) == printer
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({CONF_SENSITIVITY: 1.3}, CONF_SENSITIVITY),
+        ({CONF_SENSITIVITY: "high"}, CONF_SENSITIVITY),
+        ({CONF_ACTION: "explode"}, CONF_ACTION),
+        ({"poll_interval": 4}, "poll_interval"),
+        ({"camera_entity": None}, "camera_entity"),
+    ],
+)
+def test_printer_validation(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        PrinterSettings.from_data(_printer(**changes))
+    assert err.value.field == field

@@ -5,6 +5,12 @@ from typing import Any
 
 import pytest
 
+from custom_components.makerspace_hub.const import (
+    CONF_ACTION,
+    CONF_CAPTURE_WINDOW_END,
+    CONF_KIND,
+    CONF_NAME,
+)
 from custom_components.makerspace_hub.recording.settings import (
     RecordingSensorSettings,
     resolve_recordings_dir,
@@ -155,3 +161,61 @@ def test_every_refusal_names_its_field(data: dict[str, Any], key: str, field: st
 )
 def test_resolve_recordings_dir(value: str, expected: str) -> None:
     assert resolve_recordings_dir(value, "/config", "/srv/media") == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "config_dir", "media", "expected"),
+    [
+        ("media/makerspace_hub", "/config", "/media", "/media/makerspace_hub"),
+        ("media/makerspace_hub", "/config", "/config/media", "/config/media/makerspace_hub"),
+        ("media", "/config", "/media", "/media"),
+        ("recordings", "/config", "/media", "/config/recordings"),
+        ("/share/hives", "/config", "/media", "/share/hives"),
+    ],
+)
+def test_resolve_recordings_dir_with_either_media_folder(
+    value: str, config_dir: str, media: str, expected: str
+) -> None:
+    assert resolve_recordings_dir(value, config_dir, media) == expected
+
+
+def _recording(**changes: Any) -> dict[str, Any]:
+    return {CONF_NAME: "hive", CONF_KIND: "samples", "entities": ["sensor.t"]} | changes
+
+
+def test_recording_defaults_are_beemons() -> None:
+    sensor = RecordingSensorSettings.from_data(_recording())
+    assert sensor.capture_window_start == time(8)
+    assert sensor.capture_window_end == time(20)
+    assert sensor.capture_duration_seconds == 60
+    assert sensor.capture_interval_seconds == 300
+    assert sensor.auto_start is True
+    assert RecordingSensorSettings.from_data(sensor.as_data()) == sensor
+
+
+def test_recording_action_may_be_a_single_action() -> None:
+    sensor = RecordingSensorSettings.from_data(
+        _recording(kind="action", action={"action": "script.snap"})
+    )
+    assert sensor.action == ({"action": "script.snap"},)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "field"),
+    [
+        ({CONF_KIND: "video"}, "invalid_value", CONF_KIND),
+        ({CONF_KIND: "action", CONF_ACTION: "script.snap"}, "invalid_action", CONF_ACTION),
+        ({CONF_KIND: "action"}, "action_required", CONF_ACTION),
+        ({CONF_KIND: "camera"}, "camera_entity_required", "camera_entity"),
+        ({CONF_CAPTURE_WINDOW_END: "25:00"}, "invalid_time", CONF_CAPTURE_WINDOW_END),
+        ({CONF_CAPTURE_WINDOW_END: 2000}, "invalid_time", CONF_CAPTURE_WINDOW_END),
+        ({"capture_interval_seconds": True}, "invalid_value", "capture_interval_seconds"),
+        ({"capture_interval_seconds": 0}, "invalid_value", "capture_interval_seconds"),
+        ({"auto_start": "on"}, "invalid_value", "auto_start"),
+        ({"entities": "sensor.t"}, "invalid_value", "entities"),
+    ],
+)
+def test_recording_validation(changes: dict[str, Any], key: str, field: str) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        RecordingSensorSettings.from_data(_recording(**changes))
+    assert (err.value.key, err.value.field) == (key, field)

@@ -54,7 +54,6 @@ from .board_protocol import (
 from .board_urls import (
     CONF_RETIRED_WEBHOOK_IDS,
     board_ids,
-    board_url,
     machine_named,
     still_retired,
 )
@@ -73,7 +72,6 @@ from .webhooks import (
 )
 
 # The URL helpers stay importable from here (the hub's diagnostics and flows use them).
-__all__ = ["CONF_RETIRED_WEBHOOK_IDS", "DATA_GATE", "BoardGate", "board_url"]
 
 DATA_GATE: HassKey["BoardGate"] = HassKey(f"{DOMAIN}_board_gate")
 

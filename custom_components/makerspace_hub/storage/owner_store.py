@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_at, async_call_later
 
-from ..const import LOGGER, SUBENTRY_LABELS
+from ..const import LOGGER
 from ..listeners import Listeners
 from .state_files import (
     STATE_SAVE_TIMEOUT_SEC,
@@ -172,7 +172,7 @@ class OwnerStore:
     @property
     def label(self) -> str:
         """Return how alerts and logs name the owner, e.g. `machine laser`."""
-        return f"{SUBENTRY_LABELS.get(self.kind, self.kind)} {self.name}"
+        return f"{self.kind.replace('_', ' ')} {self.name}"  # e.g. recording sensor hive
 
     @property
     def data(self) -> dict[str, Any] | None:
