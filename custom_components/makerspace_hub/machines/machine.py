@@ -18,13 +18,12 @@ from homeassistant.helpers.event import async_call_later, async_track_time_inter
 from homeassistant.util import dt as dt_util
 
 from ..alerts import AlertSender
-from ..const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN, LOGGER, SUBENTRY_MACHINE
+from ..const import DOMAIN, LOGGER, SUBENTRY_MACHINE
 from ..hub_options import HubOptions
 from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .board_protocol import BoardUpdate, Reply
-from .board_urls import CONF_RETIRED_WEBHOOK_IDS
 from .fob_keys import FobKeys
 from .members import Members
 from .rules import GUESS_LIMIT, GUESS_LOCK_SEC, GUESS_WINDOW_SEC, MachineState
@@ -41,21 +40,9 @@ USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on.
 ALERT_EVENTS = {"oops", "lockout"}
 STATE_LOST_ISSUE = "machine_state_lost"
-# Redacted from the saved state in diagnostics (meant to be shared): the secrets the
-# hub's diagnostics redact everywhere (the card digest too), and who runs the machine.
-DIAGNOSTICS_REDACT = frozenset(
-    {
-        CONF_WEBHOOK_ID,
-        CONF_RETIRED_WEBHOOK_IDS,
-        CONF_ML_API_TOKEN,
-        "fob_codes",
-        "rfid_value",
-        "card",
-        "name",
-        "full_name",
-        "account_id",
-    }
-)
+# Redacted from the saved state in diagnostics (meant to be shared): the card digest
+# and a raw reader value should one ever be saved, and who runs the machine.
+DIAGNOSTICS_REDACT = frozenset({"card", "rfid_value", "name", "full_name", "account_id"})
 
 
 class Machine(EventSource[AccessEvent]):
