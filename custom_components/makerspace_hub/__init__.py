@@ -71,6 +71,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
     await storage.async_load(hub.stores.values())
     await hub.async_load()
     entry.runtime_data = hub
+    try:
+        await _async_start_hub(hass, entry, hub)
+    except BaseException:
+        # The owners run since they loaded: a setup that fails now stops them as an
+        # unload would, so that no timer outlives it and a relay-off said to a board
+        # meanwhile waits for the machine's next start.
+        _async_stop_owners(hass, hub)
+        raise
+    return True
+
+
+async def _async_start_hub(
+    hass: HomeAssistant, entry: MakerspaceConfigEntry, hub: MakerspaceHub
+) -> None:
+    """Set up the devices and platforms of a loaded hub, then start its owners."""
     async_sync_devices(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(hub.members_file.async_start())
@@ -86,11 +101,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -
         )
     )
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))
-    storage.async_update_health()
+    hub.storage.async_update_health()
     if hub.built_from != entry_contents(entry):
         # Changed while setting up (before the listener above): nobody told us.
         await _async_entry_changed(hass, entry)
-    return True
 
 
 @callback
@@ -131,11 +145,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) 
     # ends its session.
     hass.data[DATA_GATE].async_machines_stopping(list(hub.machines.values()))
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    for owner in hub.owners.values():
-        owner.async_stop()
+    _async_stop_owners(hass, hub)
     hub.ml_service.async_shutdown()
     await hub.storage.async_flush()
     return unloaded
+
+
+@callback
+def _async_stop_owners(hass: HomeAssistant, hub: MakerspaceHub) -> None:
+    """Stop every owner; the board gate answers relay off for the machines from now on."""
+    hass.data[DATA_GATE].async_machines_stopping(list(hub.machines.values()))
+    for owner in hub.owners.values():
+        owner.async_stop()
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerspaceConfigEntry) -> None:

@@ -3,6 +3,7 @@ relay off: through real HTTP into the webhooks, with a real setup retry (a hung 
 
 import asyncio
 from datetime import timedelta
+import json
 import logging
 import os
 from pathlib import Path
@@ -193,7 +194,7 @@ async def test_an_invalid_machine_answers_relay_off(
 
 
 async def test_machines_of_a_setup_that_failed_after_they_started_answer_no_board(
-    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient
+    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient, hass_storage: dict[str, Any]
 ) -> None:
     board = Board(client, "metal-mill", webhook_of(hub, "metal-mill"))
     await _logged_in(board)
@@ -204,6 +205,12 @@ async def test_machines_of_a_setup_that_failed_after_they_started_answer_no_boar
         assert not await hass.config_entries.async_reload(hub.entry_id)
     assert hub.state is ConfigEntryState.SETUP_RETRY
     assert await board.post(ADA) == RETRYING
+    # The relay-off waits for the machine's next start (saved), not in a stopped one.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass_storage["makerspace_hub.told_off"]["data"] == {
+        subentry_by_title(hub, "metal-mill").subentry_id: "hub_not_running"
+    }
 
     # The hub comes back without the machine (hand-edited into an invalid one): the
     # machine of the failed setup must not answer for it.

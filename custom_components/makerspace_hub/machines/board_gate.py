@@ -21,7 +21,9 @@ The gate knows the running machines from what the hubs tell it (`running_machine
 not from the hubs themselves: a machine answers only while its hub entry is loaded.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -71,8 +73,6 @@ from .webhooks import (
     required_machine_name,
 )
 
-# The URL helpers stay importable from here (the hub's diagnostics and flows use them).
-
 DATA_GATE: HassKey["BoardGate"] = HassKey(f"{DOMAIN}_board_gate")
 
 # Session end reasons (Access events).
@@ -87,17 +87,21 @@ _NOT_RUNNING_SCREENS: dict[ConfigEntryState, Screen] = {
     ConfigEntryState.UNLOAD_IN_PROGRESS: HUB_NOT_RUNNING,
     ConfigEntryState.LOADED: MACHINE_NOT_SET_UP,  # its subentry is invalid
 }  # any other state (setup or migration error, failed unload): HUB_FAILED
-# The states in which a hub's machines may run (they start before it is loaded).
-_RUNNING_STATES = (
-    ConfigEntryState.SETUP_IN_PROGRESS,
-    ConfigEntryState.LOADED,
-    ConfigEntryState.UNLOAD_IN_PROGRESS,
-)
 
 
 def _answer_unknown_name(where: str) -> web.Response:
     LOGGER.debug("A board post to the %s webhook names a machine it does not know", where)
     return early_reply(UNKNOWN_MACHINE)
+
+
+class RunningHub(Protocol):
+    """What the gate reads of a loaded hub entry's runtime data (the running hub)."""
+
+    options: HubOptions
+
+    @property
+    def machines(self) -> Mapping[str, Machine]:
+        """Return the hub's running machines by subentry id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +143,6 @@ class BoardGate:
         if change is ConfigEntryChange.REMOVED:
             self.async_forget(entry.entry_id)
             return
-        if entry.state not in _RUNNING_STATES:
-            # Stopped without an unload (a setup that failed after its machines
-            # started): they answer no board again; their next start hears relay-offs.
-            self._running.async_forget_hub(entry.entry_id)
         self.async_sync(entry)
 
     @callback
@@ -174,7 +174,6 @@ class BoardGate:
         """Stop answering a deleted hub's board URLs (Home Assistant answers then)."""
         self._set_routes(entry_id, {})
         self._seen.pop(entry_id, None)
-        self._running.async_forget_hub(entry_id)
 
     @callback
     def _set_routes(self, entry_id: str, routes: dict[str, _Route]) -> None:
@@ -216,15 +215,14 @@ class BoardGate:
         """Forget machines that are unloaded: their next start hears of relay-offs."""
         self._running.async_stopping(machines)
 
-    def _allows_internet(self, entry: ConfigEntry, loaded: bool) -> bool:
-        # A loaded hub's machines run with the options it was set up with.
-        options = self._running.options(entry.entry_id) if loaded else None
-        if options is None:
-            try:
-                options = HubOptions.from_options(entry.options)
-            except InvalidConfigError:
-                return False  # unreadable options: the safe default
-        return options.webhooks_allow_internet
+    @staticmethod
+    def _allows_internet(entry: ConfigEntry, hub: RunningHub | None) -> bool:
+        if hub is not None:  # the options the running hub was set up with
+            return hub.options.webhooks_allow_internet
+        try:
+            return HubOptions.from_options(entry.options).webhooks_allow_internet
+        except InvalidConfigError:
+            return False  # unreadable options: the safe default
 
     # --- posts -----------------------------------------------------------------------
 
@@ -249,9 +247,14 @@ class BoardGate:
         entry = None if route is None else hass.config_entries.async_get_entry(route.entry_id)
         if route is None or entry is None:  # unregistered while this post waited
             return early_reply(HUB_NOT_RUNNING)
-        loaded = entry.state is ConfigEntryState.LOADED
+        # Only a loaded hub runs machines; its runtime data is the running hub.
+        hub = (
+            cast("RunningHub", entry.runtime_data)
+            if entry.state is ConfigEntryState.LOADED
+            else None
+        )
         where = "hub" if route.machine is None else "machine"
-        if not self._allows_internet(entry, loaded) and not from_local_network(hass, request):
+        if not self._allows_internet(entry, hub) and not from_local_network(hass, request):
             warn = webhook_id not in self._warned
             self._warned.add(webhook_id)
             return refuse_internet(where, webhook_id, request, warn)
@@ -264,7 +267,7 @@ class BoardGate:
                 subentry_id = machine_named(entry, required_machine_name(update))
                 if subentry_id is None:
                     return _answer_unknown_name(where)
-            machine = self._running.get(entry.entry_id, subentry_id) if loaded else None
+            machine = hub.machines.get(subentry_id) if hub is not None else None
             if route.machine is not None:
                 own = entry.subentries.get(subentry_id)
                 name = machine.name if machine is not None else own and own.data.get(CONF_NAME)

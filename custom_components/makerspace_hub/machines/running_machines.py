@@ -1,8 +1,9 @@
 """The machines that run, as the board gate was told, and relay-offs none has heard yet.
 
-A hub tells the gate of each machine it started and of those it stops; a hub that
-leaves the running states without stopping them (a setup that failed after its
-machines started) has them forgotten here too, so none answers a board again.
+A hub tells the gate of each machine it started and of those it stops (also when
+its setup fails after they started), so that a relay-off said to a board reaches a
+running machine or waits for its next start. (Who answers a post is the loaded
+hub's business: the gate asks its runtime data.)
 
 A relay-off said to a board while its machine did not run ends the session when the
 machine starts (safety spec: a relay that went off never comes back on by itself).
@@ -14,7 +15,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
 from ..const import DOMAIN
-from ..hub_options import HubOptions
 from .machine import Machine
 
 # Relay-offs not yet heard by their machine, in .storage (written off the loop, soon).
@@ -48,15 +48,6 @@ class RunningMachines:
     def _save_told_off(self) -> None:
         self._store.async_delay_save(lambda: dict(self._told_off), TOLD_OFF_SAVE_DELAY_SEC)
 
-    def get(self, entry_id: str, subentry_id: str) -> Machine | None:
-        """Return the hub's running machine of this subentry (None: it does not run)."""
-        machine = self._machines.get(subentry_id)
-        return machine if machine is not None and machine.entry_id == entry_id else None
-
-    def options(self, entry_id: str) -> HubOptions | None:
-        """Return the options the hub's machines run with (None: none runs)."""
-        return next((m.options for m in self._machines.values() if m.entry_id == entry_id), None)
-
     @callback
     def async_started(self, machine: Machine) -> None:
         """Take a machine just loaded; end its session if its board was told relay off."""
@@ -71,11 +62,6 @@ class RunningMachines:
         for machine in machines:
             if self._machines.get(machine.subentry_id) is machine:
                 del self._machines[machine.subentry_id]
-
-    @callback
-    def async_forget_hub(self, entry_id: str) -> None:
-        """Forget every machine of a hub that does not run (any more)."""
-        self.async_stopping([m for m in self._machines.values() if m.entry_id == entry_id])
 
     @callback
     def async_told_relay_off(self, subentry_id: str, reason: str) -> None:
