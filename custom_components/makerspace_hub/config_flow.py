@@ -1,6 +1,7 @@
 """UI configuration of a makerspace hub: the hub entry and its options.
 
-The subentry flows (machines, recording sensors, printers) live in `subentry_flows`.
+The subentry flows live in their wings (`machines.flow`, `printers.flow`, `recording.flow`;
+what they share in `subentry_flow`).
 """
 
 import os
@@ -48,21 +49,17 @@ from .const import (
     CONF_WEBHOOKS_ALLOW_INTERNET,
     DOMAIN,
     MAX_EXPIRY_GRACE_DAYS,
-    SUBENTRY_MACHINE,
-    SUBENTRY_PRINTER,
-    SUBENTRY_RECORDING_SENSOR,
 )
+from .hub import OWNER_KINDS
 from .hub_options import HubOptions
 from .machines.board_urls import board_url
-from .machines.flow import CONF_NEW_BOARD_URL, MachineSubentryFlow
-from .printers.flow import PrinterSubentryFlow
+from .machines.flow import CONF_NEW_BOARD_URL
 from .printers.ml_api import (
     MlApiClient,
     MlApiNotObicoError,
     MlApiTokenRejectedError,
     MlApiUnreachableError,
 )
-from .recording.flow import RecordingSensorSubentryFlow
 from .recording.settings import resolve_recordings_dir
 from .validation import InvalidConfigError, resolve_config_path
 
@@ -141,11 +138,7 @@ class MakerspaceHubConfigFlow(ConfigFlow, domain=DOMAIN):
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Return the kinds of devices a hub holds."""
-        return {
-            SUBENTRY_MACHINE: MachineSubentryFlow,
-            SUBENTRY_RECORDING_SENSOR: RecordingSensorSubentryFlow,
-            SUBENTRY_PRINTER: PrinterSubentryFlow,
-        }
+        return {kind.subentry_type: kind.flow for kind in OWNER_KINDS}
 
 
 def _notify_services(hass: HomeAssistant) -> list[str]:
@@ -213,13 +206,13 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             try:
-                settings = HubOptions.from_options(user_input)
-                await self._async_validate(settings)
+                options = HubOptions.from_options(user_input)
+                await self._async_validate(options)
             except InvalidConfigError as problem:
                 errors[problem.field] = problem.key
                 placeholders.update(problem.placeholders)
             else:
-                return self.async_create_entry(data=settings.as_options())
+                return self.async_create_entry(data=options.as_options())
         suggested = user_input or HubOptions.from_options(self.config_entry.options).as_options()
         return self.async_show_form(
             step_id="init",
@@ -228,28 +221,28 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
             description_placeholders=placeholders,
         )
 
-    async def _async_validate(self, settings: HubOptions) -> None:
+    async def _async_validate(self, options: HubOptions) -> None:
         hass = self.hass
-        users_file = resolve_config_path(settings.users_file, hass.config.config_dir)
+        users_file = resolve_config_path(options.users_file, hass.config.config_dir)
         if await hass.async_add_executor_job(os.path.isdir, users_file):
             raise InvalidConfigError("users_file_is_directory", CONF_USERS_FILE)
 
-        for service in settings.notify_services:
+        for service in options.notify_services:
             domain, _, name = service.partition(".")
             if domain != NOTIFY_DOMAIN or not hass.services.has_service(domain, name):
                 raise InvalidConfigError(
                     "notify_service_not_found", CONF_NOTIFY_SERVICES, {"service": service}
                 )
 
-        if settings.snapshot_base_url and not _is_http_url(settings.snapshot_base_url):
+        if options.snapshot_base_url and not _is_http_url(options.snapshot_base_url):
             raise InvalidConfigError("invalid_url", CONF_SNAPSHOT_BASE_URL)
-        if settings.ml_api_token and not settings.ml_api_url:
+        if options.ml_api_token and not options.ml_api_url:
             raise InvalidConfigError("ml_api_token_without_url", CONF_ML_API_TOKEN)
-        if settings.ml_api_url:
-            await self._async_validate_ml_api(settings.ml_api_url, settings.ml_api_token)
+        if options.ml_api_url:
+            await self._async_validate_ml_api(options.ml_api_url, options.ml_api_token)
 
         recordings_dir = resolve_recordings_dir(
-            settings.recordings_dir,
+            options.recordings_dir,
             hass.config.config_dir,
             hass.config.media_dirs.get("local", hass.config.path("media")),
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry, ConfigSubentryFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError, HomeAssistantError
 from homeassistant.util import slugify
@@ -33,16 +33,19 @@ from .const import (
 from .hub_options import HubOptions
 from .issues import async_set_issue
 from .machines.board_gate import DATA_GATE
+from .machines.flow import MachineSubentryFlow
 from .machines.fob_keys import FobKeys
 from .machines.installation import async_get_fob_keys
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
 from .machines.settings import MachineSettings
 from .owner import Owner
+from .printers.flow import PrinterSubentryFlow
 from .printers.frames import FrameStore
 from .printers.ml_service import MLService
 from .printers.printer import Printer
 from .printers.settings import PrinterSettings
+from .recording.flow import RecordingSensorSubentryFlow
 from .recording.recording_sensor import RecordingSensor
 from .recording.settings import RecordingSensorSettings
 from .storage.hub_storage import HubStorage
@@ -59,6 +62,7 @@ class OwnerKind[S: OwnerSettings]:
 
     subentry_type: str
     model: str  # the model of its devices, as the device registry shows it
+    flow: type[ConfigSubentryFlow]  # adds and reconfigures its subentries
     parse: Callable[[Mapping[str, Any]], S]  # raises InvalidConfigError
     storage_name: Callable[[S], str]  # the state file's name, without .json
     build: Callable[["MakerspaceHub", str, S, OwnerStore], Owner]
@@ -107,6 +111,7 @@ def _build_recording_sensor(
 MACHINES = OwnerKind[MachineSettings](
     subentry_type=SUBENTRY_MACHINE,
     model="RFID machine access",
+    flow=MachineSubentryFlow,
     parse=MachineSettings.from_data,
     storage_name=lambda settings: settings.name,  # already file-safe
     build=_build_machine,
@@ -114,6 +119,7 @@ MACHINES = OwnerKind[MachineSettings](
 PRINTERS = OwnerKind[PrinterSettings](
     subentry_type=SUBENTRY_PRINTER,
     model="3D printer failure detection",
+    flow=PrinterSubentryFlow,
     parse=PrinterSettings.from_data,
     # A printer's name is free-form; printer names are unique by slug.
     storage_name=lambda settings: slugify(settings.name),
@@ -122,13 +128,14 @@ PRINTERS = OwnerKind[PrinterSettings](
 RECORDING_SENSORS = OwnerKind[RecordingSensorSettings](
     subentry_type=SUBENTRY_RECORDING_SENSOR,
     model="Scheduled recording sensor",
+    flow=RecordingSensorSubentryFlow,
     parse=RecordingSensorSettings.from_data,
     storage_name=lambda settings: settings.name,  # already file-safe
     build=_build_recording_sensor,
 )
-# The order in which the kinds load: machines first, so that boards are answered by
-# their machines as soon as possible.
-OWNER_KINDS: tuple[OwnerKind[Any], ...] = (MACHINES, PRINTERS, RECORDING_SENSORS)
+# Machines first: they load first, so that boards are answered by their machines as
+# soon as possible. The order is also the order of the hub's "Add" buttons.
+OWNER_KINDS: tuple[OwnerKind[Any], ...] = (MACHINES, RECORDING_SENSORS, PRINTERS)
 _KIND_OF_TYPE = {kind.subentry_type: kind for kind in OWNER_KINDS}
 
 

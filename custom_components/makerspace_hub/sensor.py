@@ -175,7 +175,7 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         translation_key="last_error",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda printer: (
-            (printer.health.last_error or printer.service.last_error or "")[:255] or None
+            (printer.health.last_error or printer.ml_service.last_error or "")[:255] or None
         ),
     ),
     MakerspaceSensorDescription(

@@ -3,7 +3,6 @@ relay off: through real HTTP into the webhooks, with a real setup retry (a hung 
 
 import asyncio
 from datetime import timedelta
-import json
 import logging
 import os
 from pathlib import Path

@@ -21,7 +21,7 @@ from custom_components.makerspace_hub.const import (
 from custom_components.makerspace_hub.machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
 
 from ..conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub, subentry_by_title
-from ..subentry_flows import MILL, configure_flow, reconfigure_flow, setup_mill_hub, start_flow
+from ..flow_helpers import MILL, configure_flow, reconfigure_flow, setup_mill_hub, start_flow
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from custom_components.makerspace_hub.const import (
 )
 
 from ..conftest import subentry_by_title
-from ..subentry_flows import configure_flow, reconfigure_flow, setup_mill_hub, start_flow
+from ..flow_helpers import configure_flow, reconfigure_flow, setup_mill_hub, start_flow
 
 
 @pytest.fixture

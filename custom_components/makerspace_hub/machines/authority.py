@@ -62,9 +62,9 @@ async def async_identify(hass: HomeAssistant, context: Context | None) -> Caller
     return Caller(kind=CallerKind.ADMIN if user.is_admin else CallerKind.USER, name=user.name)
 
 
-def check_make_usable(caller: Caller, settings: HubOptions, machine: str) -> None:
+def check_make_usable(caller: Caller, options: HubOptions, machine: str) -> None:
     """Raise a translated error unless `caller` may make `machine` usable on this hub."""
-    if not may_make_usable(caller.kind, non_admins_make_usable=settings.non_admins_make_usable):
+    if not may_make_usable(caller.kind, non_admins_make_usable=options.non_admins_make_usable):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="admin_required",

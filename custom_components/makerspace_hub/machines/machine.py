@@ -1,6 +1,6 @@
 """One machine in Home Assistant: its state, board posts, admin operations, events.
 
-`Machine` wraps the pure `access.MachineState`. Every change goes the same way:
+`Machine` wraps the pure `rules.MachineState`. Every change goes the same way:
 operation -> new state -> (write-behind save, Access events, listeners, alerts). A
 board's reply is computed from memory; nothing here waits on the disk.
 """

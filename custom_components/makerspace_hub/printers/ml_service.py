@@ -52,18 +52,18 @@ class MLService:
     """One hub's ML API."""
 
     def __init__(
-        self, hass: HomeAssistant, entry_id: str, settings: HubOptions, frames: FrameStore
+        self, hass: HomeAssistant, entry_id: str, options: HubOptions, frames: FrameStore
     ) -> None:
-        """Use the hub's ML API settings."""
+        """Use the hub's ML API options."""
         self.hass = hass
         self.entry_id = entry_id
-        self.configured = settings.ml_api_url is not None
+        self.configured = options.ml_api_url is not None
         self._client = (
-            MlApiClient(async_get_clientsession(hass), settings.ml_api_url, settings.ml_api_token)
-            if settings.ml_api_url
+            MlApiClient(async_get_clientsession(hass), options.ml_api_url, options.ml_api_token)
+            if options.ml_api_url
             else None
         )
-        self._snapshot_base_url = settings.snapshot_base_url
+        self._snapshot_base_url = options.snapshot_base_url
         self._frames = frames
         self._lock = asyncio.Lock()
         self.problems: dict[str, str] = {}  # what is wrong -> the last error

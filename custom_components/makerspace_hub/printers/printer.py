@@ -97,7 +97,7 @@ class Printer(EventSource[str, dict[str, Any]]):
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
-        self.service = ml_service
+        self.ml_service = ml_service
         self.watch = PrintWatch(settings, subentry_id)
         self.health = PrinterHealth()
         self.stagger_sec = 0.0
@@ -128,7 +128,7 @@ class Printer(EventSource[str, dict[str, Any]]):
         self._stops.append(
             self.hass.bus.async_listen(NOTIFICATION_ACTION_EVENT, self._on_notification_action)
         )
-        self._stops.append(self.service.async_add_listener(self._notify))
+        self._stops.append(self.ml_service.async_add_listener(self._notify))
         self._follow(self.hass.states.get(self.settings.status_entity))
 
     @callback
@@ -151,7 +151,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     @property
     def available(self) -> bool:
         """Return True when detection results can be trusted."""
-        return self.service.available
+        return self.ml_service.available
 
     @property
     def job(self) -> PrintJob:
@@ -237,7 +237,7 @@ class Printer(EventSource[str, dict[str, Any]]):
 
     @callback
     def _tick(self, _now: Any) -> None:
-        if self._busy or not self.service.configured:
+        if self._busy or not self.ml_service.configured:
             return  # the previous frame is still on its way: skip, never pile up
         self._busy = True
         self._background(self._async_poll(), "frame")
@@ -249,7 +249,7 @@ class Printer(EventSource[str, dict[str, Any]]):
             if image is None:
                 return
             try:
-                score = await self.service.async_predict(image.content, image.content_type)
+                score = await self.ml_service.async_predict(image.content, image.content_type)
             except MlApiError:
                 self._notify()  # the service logged it and marks detection unavailable
                 return
