@@ -58,11 +58,11 @@ def read_bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
 def read_int(data: Mapping[str, Any], key: str, default: int, minimum: int) -> int:
     """Return the whole number at `key` (or `default`), at least `minimum`."""
     value = data.get(key, default)
-    # Number selectors hand over floats; accept them only when they are whole.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidConfigError("invalid_value", key)
-    if value != int(value) or value < minimum:
-        raise InvalidConfigError("invalid_value", key)
+    # Number selectors hand over floats; accept them only when they are whole (NaN
+    # and the infinities are not).
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or value < minimum:
+        raise _invalid(key, f"must be a whole number of at least {minimum}")
     return int(value)
 
 

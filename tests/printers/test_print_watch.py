@@ -436,6 +436,7 @@ def test_nothing_saved_is_a_fresh_watch() -> None:
         ({"print": {"file": ["a"]}}, "print.file must be text"),
         ({"print": {"started": True}}, "print.started must be a number"),
         ({"print": {"started": "noon"}}, "print.started must be a number"),
+        ({"print": {"started": float("nan")}}, "print.started must be a number"),
         ({"detector": {"ewm_mean": "x"}}, "ewm_mean must be a number"),
         ({"detector": {"current_frame_num": -1}}, "current_frame_num is out of range"),
     ],

@@ -68,9 +68,12 @@ def test_counts_of_an_older_release_default_to_zero() -> None:
         ({"on": True, "today": True}, ValueError),
         ({"on": True, "today": "3"}, ValueError),
         ({"on": True, "failed": 1.5}, ValueError),
+        ({"on": True, "today": -1}, ValueError),
+        ({"on": True, "failed": float("inf")}, ValueError),
+        ({"on": True, "last_error": 7}, ValueError),
         ({"on": True, "day": "yesterday"}, ValueError),
         ({"on": True, "last_recording_at": "soon"}, ValueError),
-        ({"on": True, "day": 20260601}, TypeError),
+        ({"on": True, "day": 20260601}, ValueError),
     ],
 )
 def test_unusable_counts_are_refused(data: dict[str, Any], error: type[Exception]) -> None:

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Any
 
 from ..const import DOMAIN, PRINTER_ACTION_NOTIFY
+from ..validation import InvalidConfigError, read_bool, read_optional_float, read_optional_text
 from .detector import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
 from .settings import PrinterSettings
 
@@ -75,22 +76,18 @@ class PrintJob:
         """Read a saved print; raise ValueError when it is unusable."""
         if not isinstance(data, dict):
             raise ValueError("print must be an object")
-        job = cls()
-        for key in ("active", "acted", "ignored", "failure"):
-            if not isinstance(data.get(key, False), bool):
-                raise ValueError(f"print.{key} must be true or false")
-            setattr(job, key, data.get(key, False))
-        name, file, started = data.get("name"), data.get("file"), data.get("started")
-        if name is not None and not isinstance(name, str):
-            raise ValueError("print.name must be text")
-        if file is not None and not isinstance(file, str):
-            raise ValueError("print.file must be text")
-        if started is not None and (
-            isinstance(started, bool) or not isinstance(started, int | float)
-        ):
-            raise ValueError("print.started must be a number")
-        job.name, job.file, job.started = name, file, started
-        return job
+        try:
+            return cls(
+                active=read_bool(data, "active", False),
+                name=read_optional_text(data, "name"),
+                file=read_optional_text(data, "file"),
+                started=read_optional_float(data, "started"),
+                acted=read_bool(data, "acted", False),
+                ignored=read_bool(data, "ignored", False),
+                failure=read_bool(data, "failure", False),
+            )
+        except InvalidConfigError as err:
+            raise ValueError(f"print.{err}") from err
 
 
 class Follow(Enum):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from ..const import KIND_CAMERA, KIND_SAMPLES
+from ..validation import read_bool, read_int, read_optional_text
 
 LATENESS_WINDOW = timedelta(days=1)
 # A day of 1-minute slots (1441) fits; with shorter intervals the stats describe the
@@ -84,19 +85,16 @@ class RecordingCounts:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """Read a saved state; raise ValueError (or TypeError) when it is unusable."""
-        if not isinstance(data.get("on"), bool):
+        if "on" not in data:
             raise ValueError("on must be true or false")
-        for key in ("today", "failed"):
-            if isinstance(data.get(key, 0), bool) or not isinstance(data.get(key, 0), int):
-                raise ValueError(f"{key} must be a count")
-        day, at = data.get("day"), data.get("last_recording_at")
+        day, at = read_optional_text(data, "day"), read_optional_text(data, "last_recording_at")
         return cls(
-            on=data["on"],
+            on=read_bool(data, "on", False),
             day=date.fromisoformat(day) if day else None,
-            today=data.get("today", 0),
-            failed=data.get("failed", 0),
-            last_error=data.get("last_error"),
-            last_recording=data.get("last_recording"),
+            today=read_int(data, "today", 0, 0),
+            failed=read_int(data, "failed", 0, 0),
+            last_error=read_optional_text(data, "last_error"),
+            last_recording=read_optional_text(data, "last_recording"),
             last_recording_at=datetime.fromisoformat(at) if at else None,
         )
 
