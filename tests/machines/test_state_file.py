@@ -5,6 +5,7 @@ with a message naming the field (it becomes the repair issue's problem text), si
 the machine then starts locked out instead of trusting it.
 """
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -17,6 +18,7 @@ from custom_components.makerspace_hub.machines.rules import MachineState
 from custom_components.makerspace_hub.machines.sessions import CARD_UNKNOWN, MEMBER, Session
 from custom_components.makerspace_hub.machines.state_file import (
     MEMORY_ONLY,
+    SavedState,
     read_state,
     saved_form,
 )
@@ -166,3 +168,12 @@ def test_an_unusable_field_is_refused_by_name(data: dict[str, Any], error: str) 
     with pytest.raises((TypeError, ValueError)) as err:
         MachineState.from_dict(data)
     assert str(err.value) == error
+
+
+def test_the_saved_fields_are_the_states_fields_but_the_memory_only_ones() -> None:
+    # The state's dataclass, the saved form and the reader name the same fields: a
+    # field added to one and not the others fails here, not in a restart.
+    state_fields = {f.name for f in dataclasses.fields(MachineState)}
+    assert set(SavedState.__annotations__) == state_fields - set(MEMORY_ONLY)
+    assert set(MEMORY_ONLY) <= state_fields
+    assert set(MachineState().as_dict()) == set(SavedState.__annotations__)
