@@ -145,8 +145,12 @@ def read_required_str(data: Mapping[str, Any], key: str, problem: str) -> str:
 
 
 def parse_time(value: Any, key: str) -> time:
-    """Parse `HH:MM:SS` (or `HH:MM`) as stored by the time selector."""
-    if not isinstance(value, str):
+    """Parse `HH:MM:SS` (or `HH:MM`) as stored by the time selector.
+
+    `24:00` is refused: Python 3.14 reads it as midnight, 3.13 refuses it, and a
+    stored value must mean the same on every supported Home Assistant.
+    """
+    if not isinstance(value, str) or value.startswith("24"):
         raise InvalidConfigError("invalid_time", key)
     try:
         return time.fromisoformat(value)
