@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
 from custom_components.makerspace_hub.printers.frames import DATA_FRAMES
+from custom_components.makerspace_hub.printers.print_watch import NO_WORD_STATES
 from custom_components.makerspace_hub.printers.printer import Printer
 from custom_components.makerspace_hub.storage.hub_storage import DATA_STORAGE, StateStorage
 from tools.fake_ml_api import FakeMlApi
@@ -586,3 +588,9 @@ async def test_the_printers_diagnostics(make_shop: MakeShop) -> None:
         "verdict": "failure",
         "probability": printer.job.probability,
     }
+
+
+def test_the_watch_knows_home_assistants_words_for_no_word() -> None:
+    # print_watch is pure, so it spells the two states itself: they must stay
+    # Home Assistant's (an unavailable printer holds its print, it does not end it).
+    assert set(NO_WORD_STATES) == {STATE_UNAVAILABLE, STATE_UNKNOWN}
