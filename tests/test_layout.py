@@ -36,6 +36,7 @@ PURE = {
     "machines.record",
     "machines.sessions",
     "machines.reboots",
+    "machines.session_limits",
     "machines.state_file",
     "machines.board_protocol",
     "machines.members",

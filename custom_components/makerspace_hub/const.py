@@ -42,6 +42,12 @@ CONF_ALIAS: Final = "alias"
 CONF_AUTHORIZATIONS_OR: Final = "authorizations_or"
 CONF_UNAUTHORIZED_WARN_ONLY: Final = "unauthorized_warn_only"
 CONF_ALWAYS_ENABLED: Final = "always_enabled"
+# Machine subentry, beyond dm_mac: sessions that end by themselves (0 = never).
+CONF_IDLE_LOGOUT_MINUTES: Final = "idle_logout_minutes"
+CONF_IDLE_CURRENT_AMPS: Final = "idle_current_amps"
+CONF_MAX_SESSION_MINUTES: Final = "max_session_minutes"
+DEFAULT_IDLE_CURRENT_AMPS: Final = 0.5
+MAX_SESSION_LIMIT_MINUTES: Final = 7 * 24 * 60  # the longest idle or session limit: a week
 CONF_SECOND_RELAY: Final = "second_relay"
 SLUG_NAME_PATTERN: Final = r"^[a-z0-9_-]+$"
 

@@ -5,17 +5,21 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 
 from custom_components.makerspace_hub.const import (
     CONF_ALIAS,
     CONF_ALWAYS_ENABLED,
     CONF_AUTHORIZATIONS_OR,
+    CONF_IDLE_CURRENT_AMPS,
+    CONF_IDLE_LOGOUT_MINUTES,
+    CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
+    MAX_SESSION_LIMIT_MINUTES,
     SUBENTRY_MACHINE,
 )
 from custom_components.makerspace_hub.machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
@@ -235,6 +239,142 @@ async def test_reconfigure_machine_edits_and_removes_its_second_relay(hass: Home
     result = await configure_flow(hass, result, _machine_input(name="metal-mill"))
     assert result["reason"] == "reconfigure_successful"
     assert CONF_SECOND_RELAY not in subentry_by_title(entry, "metal-mill").data
+
+
+# --- sessions that end by themselves ----------------------------------------------
+
+SESSION_LIMITS = (CONF_IDLE_LOGOUT_MINUTES, CONF_IDLE_CURRENT_AMPS, CONF_MAX_SESSION_MINUTES)
+
+
+def _suggested_limits(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): (k.description or {}).get("suggested_value")
+        for k in result["data_schema"].schema
+        if str(k) in SESSION_LIMITS
+    }
+
+
+async def test_add_machine_with_idle_logout_and_a_session_limit(
+    hass: HomeAssistant, hub: ConfigEntry
+) -> None:
+    result = await _add_machine_form(hass, hub)
+    assert _suggested_limits(result) == {
+        CONF_IDLE_LOGOUT_MINUTES: 0,
+        CONF_IDLE_CURRENT_AMPS: 0.5,
+        CONF_MAX_SESSION_MINUTES: 0,
+    }
+    # Number boxes hand over floats; whole minutes are stored as whole numbers.
+    result = await configure_flow(
+        hass,
+        result,
+        _machine_input(
+            **{
+                CONF_IDLE_LOGOUT_MINUTES: 15.0,
+                CONF_IDLE_CURRENT_AMPS: 1.25,
+                CONF_MAX_SESSION_MINUTES: 240.0,
+            }
+        ),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    laser = subentry_by_title(hub, "laser").data
+    assert {key: laser[key] for key in SESSION_LIMITS} == {
+        CONF_IDLE_LOGOUT_MINUTES: 15,
+        CONF_IDLE_CURRENT_AMPS: 1.25,
+        CONF_MAX_SESSION_MINUTES: 240,
+    }
+    assert type(laser[CONF_IDLE_LOGOUT_MINUTES]) is int
+    assert type(laser[CONF_MAX_SESSION_MINUTES]) is int
+
+
+async def test_reconfigure_machine_sets_and_clears_its_session_limits(
+    hass: HomeAssistant,
+) -> None:
+    dust = {CONF_AUTHORIZATIONS_OR: ["Dust"], CONF_UNAUTHORIZED_WARN_ONLY: False}
+    entry = await setup_hub(
+        hass,
+        make_hub_entry(
+            subentries=[
+                make_subentry(
+                    "machine",
+                    "metal-mill",
+                    MILL | {CONF_SECOND_RELAY: dust | {CONF_ALWAYS_ENABLED: True}},
+                )
+            ]
+        ),
+    )
+
+    async def reconfigure(**limits: float) -> dict[str, Any]:
+        result = await reconfigure_flow(hass, entry, SUBENTRY_MACHINE, "metal-mill")
+        suggested = _suggested_limits(result)
+        result = await configure_flow(
+            hass, result, _machine_input(name="metal-mill", has_second_relay=True, **limits)
+        )
+        result = await configure_flow(
+            hass, result, dust | {CONF_ALWAYS_ENABLED: True, CONF_ALIAS: "Dust collector"}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        return suggested
+
+    assert await reconfigure(
+        **{CONF_IDLE_LOGOUT_MINUTES: 20, CONF_IDLE_CURRENT_AMPS: 0.8, CONF_MAX_SESSION_MINUTES: 0}
+    ) == {CONF_IDLE_LOGOUT_MINUTES: 0, CONF_IDLE_CURRENT_AMPS: 0.5, CONF_MAX_SESSION_MINUTES: 0}
+    mill = subentry_by_title(entry, "metal-mill").data
+    assert mill[CONF_IDLE_LOGOUT_MINUTES] == 20
+    assert mill[CONF_IDLE_CURRENT_AMPS] == 0.8
+    assert CONF_MAX_SESSION_MINUTES not in mill
+
+    # Idle logout off: its current goes too; everything else stays.
+    assert await reconfigure(
+        **{CONF_IDLE_LOGOUT_MINUTES: 0, CONF_IDLE_CURRENT_AMPS: 0.8, CONF_MAX_SESSION_MINUTES: 90}
+    ) == {CONF_IDLE_LOGOUT_MINUTES: 20, CONF_IDLE_CURRENT_AMPS: 0.8, CONF_MAX_SESSION_MINUTES: 0}
+    assert subentry_by_title(entry, "metal-mill").data == MILL | {
+        CONF_AUTHORIZATIONS_OR: ["Laser 101"],
+        CONF_SECOND_RELAY: dust | {CONF_ALWAYS_ENABLED: True, CONF_ALIAS: "Dust collector"},
+        CONF_MAX_SESSION_MINUTES: 90,
+    }
+
+    # Fields the form leaves out (an emptied box) mean off.
+    result = await reconfigure_flow(hass, entry, SUBENTRY_MACHINE, "metal-mill")
+    assert _suggested_limits(result)[CONF_MAX_SESSION_MINUTES] == 90
+    result = await configure_flow(hass, result, _machine_input(name="metal-mill"))
+    assert result["reason"] == "reconfigure_successful"
+    mill = subentry_by_title(entry, "metal-mill").data
+    assert not set(SESSION_LIMITS) & set(mill)
+    assert mill[CONF_WEBHOOK_ID] == MILL[CONF_WEBHOOK_ID]
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"),
+    [
+        ({CONF_IDLE_LOGOUT_MINUTES: -1}, CONF_IDLE_LOGOUT_MINUTES),
+        ({CONF_IDLE_LOGOUT_MINUTES: MAX_SESSION_LIMIT_MINUTES + 1}, CONF_IDLE_LOGOUT_MINUTES),
+        ({CONF_IDLE_LOGOUT_MINUTES: 10, CONF_IDLE_CURRENT_AMPS: 0}, CONF_IDLE_CURRENT_AMPS),
+        ({CONF_IDLE_LOGOUT_MINUTES: 10, CONF_IDLE_CURRENT_AMPS: -0.5}, CONF_IDLE_CURRENT_AMPS),
+        ({CONF_MAX_SESSION_MINUTES: -5}, CONF_MAX_SESSION_MINUTES),
+        ({CONF_MAX_SESSION_MINUTES: MAX_SESSION_LIMIT_MINUTES + 1}, CONF_MAX_SESSION_MINUTES),
+    ],
+)
+async def test_session_limits_out_of_range_are_refused_on_their_field(
+    hass: HomeAssistant, hub: ConfigEntry, limits: dict[str, float], field: str
+) -> None:
+    # The number boxes refuse these before the flow sees them; the frontend shows
+    # the error on the field.
+    result = await _add_machine_form(hass, hub)
+    with pytest.raises(InvalidData) as refused:
+        await configure_flow(hass, result, _machine_input(**limits))
+    assert set(refused.value.schema_errors) == {field}
+    assert [s.title for s in hub.subentries.values()] == ["metal-mill"]
+
+
+@pytest.mark.parametrize("field", [CONF_IDLE_LOGOUT_MINUTES, CONF_MAX_SESSION_MINUTES])
+async def test_session_limits_in_part_minutes_are_refused_on_their_field(
+    hass: HomeAssistant, hub: ConfigEntry, field: str
+) -> None:
+    result = await _add_machine_form(hass, hub)
+    result = await configure_flow(hass, result, _machine_input(**{field: 2.5}))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "invalid_value"}
+    assert [s.title for s in hub.subentries.values()] == ["metal-mill"]
 
 
 # --- dm_mac import ------------------------------------------------------------------

@@ -61,6 +61,10 @@ MACHINES = [
         authorizations_or=("Mill",),
         second_relay=SecondRelaySettings(authorizations_or=("Dust",)),
     ),
+    # Sessions that end by themselves: idle for a minute, or on for two.
+    MachineSettings(
+        name="laser", authorizations_or=("Mill",), idle_logout_minutes=1, max_session_minutes=2
+    ),
 ]
 FOBS = ["0012345678", "0087654321", "0055501234", "0066602345"]
 NEW_FOBS = ["0071000001", "0071000002", "0071000003", "0071000004"]  # after a fob is lost
@@ -163,7 +167,14 @@ class SafetyRules(RuleBasedStateMachine):
             self.model.remote = False
         self.relay_was_on = on
 
-    def post(self, card: str | None, *, oops: bool = False, uptime: float | None = None) -> None:
+    def post(
+        self,
+        card: str | None,
+        *,
+        oops: bool = False,
+        uptime: float | None = None,
+        amps: float | None = None,
+    ) -> None:
         previous, self.board.card = self.board.card, card
         if self.model.card_unknown:
             self.model.card_unknown = False
@@ -183,8 +194,12 @@ class SafetyRules(RuleBasedStateMachine):
             oops=oops,
             fob=card,
             uptime=self.now - self.board.boot if uptime is None else uptime,
+            amps=amps,
         )
         self.state.apply_update(update, self.settings, self.roster(), self.now)
+        # A session never outlives its machine's limit past a post.
+        session, limit = self.state.session, self.settings.max_session_minutes
+        assert not (limit and session and self.now - session.started >= limit * 60)
         self.after_reply()
 
     # --- board posts -------------------------------------------------------------------
@@ -208,6 +223,12 @@ class SafetyRules(RuleBasedStateMachine):
     def heartbeat(self, wait: float) -> None:
         self.now += wait
         self.post(self.board.card)
+
+    @rule(amps=st.sampled_from([0.0, 0.3, 0.5, 4.0]), wait=st.floats(1, 90))
+    def heartbeat_with_current(self, amps: float, wait: float) -> None:
+        """The board reports the machine's current (cutting, or idle) with the same card."""
+        self.now += wait
+        self.post(self.board.card, amps=amps)
 
     @rule()
     def oops_pressed(self) -> None:
@@ -371,6 +392,42 @@ def test_the_safety_invariant_holds_for_the_rules() -> None:
             deadline=None,
             # CI: the same examples every run (a failure there is reproducible); locally
             # every run explores new ones.
+            derandomize=bool(os.environ.get("CI")),
+            suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+        ),
+    )
+
+
+class SafetyRulesWithSessionLimits(SafetyRules):
+    """The same runs on a machine whose sessions end by themselves (idle, too long).
+
+    A session that ended so leaves the card in the reader: the invariant holds only if
+    the relay stays off until the card comes out and in again.
+    """
+
+    @initialize(
+        overrides=st.lists(st.booleans(), min_size=4, max_size=4),
+        dust=st.lists(st.booleans(), min_size=4, max_size=4),
+    )
+    def setup(self, overrides: list[bool], dust: list[bool]) -> None:  # type: ignore[override]
+        super().setup(MACHINES[-1], overrides, dust)
+
+    @rule(minutes=st.floats(0.5, 4), amps=st.sampled_from([None, 0.0, 0.3, 4.0]))
+    def machine_runs_for(self, minutes: float, amps: float | None) -> None:
+        """The board posts every 10 s for a while, the card staying in the reader."""
+        for _ in range(int(minutes * 6)):
+            self.now += 10
+            self.post(self.board.card, amps=amps)
+            self.relay_on_only_when_allowed()  # after every post, not only the last
+
+
+def test_the_safety_invariant_holds_when_sessions_end_by_themselves() -> None:
+    run_state_machine_as_test(
+        SafetyRulesWithSessionLimits,
+        settings=settings(
+            max_examples=int(os.environ.get("SAFETY_RULES_EXAMPLES", "1000")) // 2,
+            stateful_step_count=40,
+            deadline=None,
             derandomize=bool(os.environ.get("CI")),
             suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
         ),

@@ -24,6 +24,9 @@ ALWAYS_ON = ("Always On", (0.0, 1.0, 0.0), 0.5)
 UNKNOWN_FOB = ("Unknown RFID", (1.0, 0.0, 0.0), 0.5)
 UNAUTHORIZED = ("Unauthorized", (1.0, 0.5, 0.0), 0.5)
 EXPIRED = ("Membership\nExpired", (1.0, 0.5, 0.0), 0.5)
+# A session that ended by itself (session_limits): the card must come out and in again.
+IDLE_LOGGED_OUT = ("Logged out: idle\nre-insert card", (1.0, 0.5, 0.0), 0.5)
+SESSION_TIME_UP = ("Session time up\nre-insert card", (1.0, 0.5, 0.0), 0.5)
 OOPSED = ("Oops!! Please\ncheck/post Slack", (1.0, 0.0, 0.0), 0.5)
 LOCKED_OUT = ("Down for\nmaintenance", (1.0, 0.5, 0.0), 0.5)
 # Not in dm_mac: a locked-out machine whose saved state could not be read, and a board

@@ -8,6 +8,9 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigSubentry, SubentryFlowResult
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -20,10 +23,15 @@ from ..const import (
     CONF_ALIAS,
     CONF_ALWAYS_ENABLED,
     CONF_AUTHORIZATIONS_OR,
+    CONF_IDLE_CURRENT_AMPS,
+    CONF_IDLE_LOGOUT_MINUTES,
+    CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
+    DEFAULT_IDLE_CURRENT_AMPS,
+    MAX_SESSION_LIMIT_MINUTES,
     SUBENTRY_MACHINE,
 )
 from ..subentry_flow import HubSubentryFlow, clean_list
@@ -35,6 +43,14 @@ from .settings import MachineSettings, SecondRelaySettings
 CONF_HAS_SECOND_RELAY = "has_second_relay"
 CONF_NEW_BOARD_URL = "new_board_url"
 CONF_MACHINES_JSON = "machines_json"
+MAX_IDLE_CURRENT_AMPS = 100
+
+# Sessions that end by themselves: off (0) and the default idle current when adding.
+_SESSION_LIMIT_DEFAULTS: dict[str, Any] = {
+    CONF_IDLE_LOGOUT_MINUTES: 0,
+    CONF_IDLE_CURRENT_AMPS: DEFAULT_IDLE_CURRENT_AMPS,
+    CONF_MAX_SESSION_MINUTES: 0,
+}
 
 
 def _authorizations_selector(known: list[str]) -> SelectSelector:
@@ -43,6 +59,22 @@ def _authorizations_selector(known: list[str]) -> SelectSelector:
             options=known, multiple=True, custom_value=True, mode=SelectSelectorMode.DROPDOWN
         )
     )
+
+
+def _number_selector(minimum: float, maximum: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
+        )
+    )
+
+
+def _minutes_selector() -> NumberSelector:
+    return _number_selector(0, MAX_SESSION_LIMIT_MINUTES, 1, "min")
 
 
 class MachineSubentryFlow(HubSubentryFlow):
@@ -85,12 +117,16 @@ class MachineSubentryFlow(HubSubentryFlow):
         current = self._current()
         errors: dict[str, str] = {}
         if user_input is not None:
+            # Stored keys the form does not show stay as they are; what is stored is
+            # then exactly what MachineSettings reads (`as_data`).
             machine = {
+                **current,
                 CONF_NAME: user_input[CONF_NAME].strip(),
                 CONF_ALIAS: user_input.get(CONF_ALIAS),
                 CONF_AUTHORIZATIONS_OR: clean_list(user_input.get(CONF_AUTHORIZATIONS_OR)),
                 CONF_UNAUTHORIZED_WARN_ONLY: user_input[CONF_UNAUTHORIZED_WARN_ONLY],
                 CONF_ALWAYS_ENABLED: user_input[CONF_ALWAYS_ENABLED],
+                **{key: user_input[key] for key in _SESSION_LIMIT_DEFAULTS},
             }
             try:
                 MachineSettings.from_data(machine)
@@ -106,6 +142,7 @@ class MachineSubentryFlow(HubSubentryFlow):
                         return await self.async_step_second_relay()
                     return self._async_finish_machine(None)
         suggested = user_input or {
+            **_SESSION_LIMIT_DEFAULTS,
             **current,
             CONF_HAS_SECOND_RELAY: CONF_SECOND_RELAY in current,
         }
@@ -118,6 +155,12 @@ class MachineSubentryFlow(HubSubentryFlow):
                 ),
                 vol.Required(CONF_UNAUTHORIZED_WARN_ONLY, default=False): BooleanSelector(),
                 vol.Required(CONF_ALWAYS_ENABLED, default=False): BooleanSelector(),
+                # An emptied box means off (and the default idle current).
+                vol.Required(CONF_IDLE_LOGOUT_MINUTES, default=0): _minutes_selector(),
+                vol.Required(
+                    CONF_IDLE_CURRENT_AMPS, default=DEFAULT_IDLE_CURRENT_AMPS
+                ): _number_selector(0.01, MAX_IDLE_CURRENT_AMPS, 0.01, "A"),
+                vol.Required(CONF_MAX_SESSION_MINUTES, default=0): _minutes_selector(),
                 vol.Required(CONF_HAS_SECOND_RELAY, default=False): BooleanSelector(),
             }
         )

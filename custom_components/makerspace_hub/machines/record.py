@@ -65,6 +65,7 @@ class MachineRecord:
     throttled_until: float | None = None  # wall clock; None: not throttled
     usage_seconds: float = 0.0
     relay_on_since: float | None = None
+    idle_since: float | None = None  # the session's machine idle since (session_limits)
     sessions: int = 0
     last_checkin: float | None = None
     telemetry: dict[str, float | bool | None] = field(default_factory=dict)

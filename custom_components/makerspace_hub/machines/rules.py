@@ -14,7 +14,8 @@ reboot keeps the oops/lockout screen; a repeated board oops is one event; expire
 members are refused; a members reload re-checks running sessions; a reboot is also
 seen by the board's boot time (check-in time - uptime) moving, across restarts too;
 more than GUESS_LIMIT unknown fobs within GUESS_WINDOW_SEC make the board refuse
-every card for GUESS_LOCK_SEC.
+every card for GUESS_LOCK_SEC; a session may end by itself, idle or too long
+(`session_limits`, machine options that dm_mac does not have).
 
 Fob codes never stay here: the card at the reader is kept as a keyed digest (saved,
 to recognise the same card after a restart) and shown as a keyed tag (`fob_keys`).
@@ -24,6 +25,7 @@ from .board_protocol import BoardUpdate
 from .members import Member
 from .reboots import BootClock
 from .record import MachineRecord
+from .session_limits import idle_since, limit_reached
 from .sessions import (
     BOARD,
     CARD_UNKNOWN,
@@ -78,6 +80,7 @@ class MachineState(MachineRecord):
 
     def _start_session(self, session: Session, event: str, source: str) -> list[AccessEvent]:
         self.session = session
+        self.idle_since = None
         if session.kind != TRACKED:
             self.sessions += 1
         return [
@@ -121,7 +124,26 @@ class MachineState(MachineRecord):
         if update.oops:
             events += self.oops(settings, now, BOARD)
         events += self._card(update.fob, settings, roster, now)
+        events += self._end_if_limited(update.amps, settings, now)
         self._sync_relay(settings, now)
+        return events
+
+    def _end_if_limited(
+        self, amps: float | None, settings: MachineSettings, now: float
+    ) -> list[AccessEvent]:
+        """End a session that was idle or on for too long; the card must come again."""
+        session = self.session
+        self.idle_since = (
+            None if session is None else idle_since(amps, settings, self.idle_since, now)
+        )
+        if (
+            session is None
+            or (reason := limit_reached(session.started, self.idle_since, settings, now)) is None
+        ):
+            return []
+        self.idle_since = None
+        events = self._end_session(reason, BOARD)
+        self.notice = reason  # until the card is taken out
         return events
 
     def _check_boot(

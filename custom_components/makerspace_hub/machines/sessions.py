@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from .board_protocol import EXPIRED, UNAUTHORIZED, UNKNOWN_FOB, Screen
+from .board_protocol import (
+    EXPIRED,
+    IDLE_LOGGED_OUT,
+    SESSION_TIME_UP,
+    UNAUTHORIZED,
+    UNKNOWN_FOB,
+    Screen,
+)
 from .fob_keys import FobKeys
 from .members import Member, Members
 
@@ -36,6 +43,8 @@ NOTICES: Mapping[str, Screen] = {
     "unknown_fob": UNKNOWN_FOB,
     "unauthorized": UNAUTHORIZED,
     "expired": EXPIRED,
+    "idle": IDLE_LOGGED_OUT,
+    "max_session": SESSION_TIME_UP,
 }
 
 

@@ -12,14 +12,21 @@ from ..const import (
     CONF_ALIAS,
     CONF_ALWAYS_ENABLED,
     CONF_AUTHORIZATIONS_OR,
+    CONF_IDLE_CURRENT_AMPS,
+    CONF_IDLE_LOGOUT_MINUTES,
+    CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
+    DEFAULT_IDLE_CURRENT_AMPS,
+    MAX_SESSION_LIMIT_MINUTES,
 )
 from ..validation import (
     InvalidConfigError,
     read_bool,
+    read_int,
+    read_optional_float,
     read_optional_str,
     read_str_list,
     validate_slug_name,
@@ -85,6 +92,11 @@ class MachineSettings:
     always_enabled: bool = False
     second_relay: SecondRelaySettings | None = None
     webhook_id: str = field(default="", repr=False)
+    # Sessions that end by themselves (0 = never): after this long below
+    # `idle_current_amps` as the board reports it, or this long in all.
+    idle_logout_minutes: int = 0
+    idle_current_amps: float = DEFAULT_IDLE_CURRENT_AMPS
+    max_session_minutes: int = 0
 
     @property
     def display_name(self) -> str:
@@ -105,6 +117,9 @@ class MachineSettings:
             if second_relay is None
             else SecondRelaySettings.from_data(second_relay),
             webhook_id=read_optional_str(data, CONF_WEBHOOK_ID) or "",
+            idle_logout_minutes=_minutes(data, CONF_IDLE_LOGOUT_MINUTES),
+            idle_current_amps=_amps(data),
+            max_session_minutes=_minutes(data, CONF_MAX_SESSION_MINUTES),
         )
 
     def as_data(self) -> dict[str, Any]:
@@ -120,4 +135,25 @@ class MachineSettings:
             data[CONF_ALIAS] = self.alias
         if self.second_relay is not None:
             data[CONF_SECOND_RELAY] = self.second_relay.as_data()
+        # Only when set: a machine without them keeps dm_mac's shape.
+        if self.idle_logout_minutes:
+            data[CONF_IDLE_LOGOUT_MINUTES] = self.idle_logout_minutes
+            data[CONF_IDLE_CURRENT_AMPS] = self.idle_current_amps
+        if self.max_session_minutes:
+            data[CONF_MAX_SESSION_MINUTES] = self.max_session_minutes
         return data
+
+
+def _minutes(data: Mapping[str, Any], key: str) -> int:
+    minutes = read_int(data, key, 0, 0)
+    if minutes > MAX_SESSION_LIMIT_MINUTES:
+        raise InvalidConfigError("invalid_value", key)
+    return minutes
+
+
+def _amps(data: Mapping[str, Any]) -> float:
+    if (amps := read_optional_float(data, CONF_IDLE_CURRENT_AMPS)) is None:
+        return DEFAULT_IDLE_CURRENT_AMPS
+    if amps <= 0:
+        raise InvalidConfigError("invalid_value", CONF_IDLE_CURRENT_AMPS)
+    return amps

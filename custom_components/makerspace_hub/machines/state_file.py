@@ -50,6 +50,7 @@ class SavedState(TypedDict):
     throttled_until: float | None
     usage_seconds: float
     relay_on_since: float | None
+    idle_since: float | None
     sessions: int
     last_checkin: float | None
     telemetry: dict[str, Any]
@@ -103,6 +104,7 @@ def read_state(data: Mapping[str, Any]) -> SavedState:
         throttled_until=read_optional_float(data, "throttled_until"),
         usage_seconds=read_optional_float(data, "usage_seconds") or 0.0,
         relay_on_since=read_optional_float(data, "relay_on_since"),
+        idle_since=read_optional_float(data, "idle_since"),
         sessions=int(read_optional_float(data, "sessions") or 0),
         last_checkin=read_optional_float(data, "last_checkin"),
         telemetry=dict(telemetry),
