@@ -93,6 +93,9 @@ async def test_the_demo_sets_up_and_its_boards_and_printer_work(
     hub = entry.runtime_data
     assert len(hub.members_file.members) == len(MEMBERS)
     assert {m.name for m in hub.machines.values()} == {m.name for m in (LASER, *IMPORTED)}
+    # The laser logs an idle member out (its board reports the current).
+    laser = next(m for m in hub.machines.values() if m.name == LASER.name)
+    assert laser.settings.idle_logout_minutes == LASER.idle_logout_minutes == 1
     assert hass.states.get("camera.demo_printer_camera") is not None
 
     # The boards: the laser on its own URL, the imported machines on the hub's.
@@ -139,3 +142,13 @@ def test_the_fake_ml_api_sees_spaghetti_only_in_spaghetti() -> None:
     assert sum(confidence for _, confidence, _ in failure) > 1.5
     for _ in range(50):
         assert sum(c for _, c, _ in judge(draw(0.5, spaghetti=False))) < 0.25
+
+
+def test_the_lasers_members_sometimes_walk_away_until_logged_out() -> None:
+    steps = list(islice(scenario(LASER), 12))
+    walk_away = next(i for i, step in enumerate(steps) if step.idle)
+    login, idle, back = steps[walk_away - 1], steps[walk_away], steps[walk_away + 1]
+    assert idle.card == login.card  # the card stays in the reader
+    assert back.card == ""
+    assert back.wait > LASER.idle_logout_minutes * 60  # the hub logs them out first
+    assert not any(step.idle for machine in IMPORTED for step in islice(scenario(machine), 12))

@@ -5,7 +5,8 @@ heartbeat every 10 s, with a 5 s timeout. Like the firmware, it changes its outp
 (relays, LCD, LEDs) only on a 2xx JSON reply and keeps them on anything else. Its
 members follow a script: an authorized member logs in and works for a while, an
 unknown card is tried, a member without the authorization tries; one board's Oops
-button is pressed once.
+button is pressed once. The laser's board reports its current: cutting, or idle when
+its member walks away with the card still in, until the hub logs them out.
 """
 
 import asyncio
@@ -23,12 +24,20 @@ HEARTBEAT_SEC = 10.0
 REQUEST_TIMEOUT_SEC = 5.0
 
 
+# What a board with a current sensor reports: relay off, cutting, or on but idle.
+OFF_AMPS, CUTTING_AMPS, IDLE_AMPS = 0.0, 3.2, 0.1
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
-    """Wait `wait` seconds, then put `card` in the reader ("" = take it out)."""
+    """Wait `wait` seconds, then put `card` in the reader ("" = take it out).
+
+    `idle`: the member walks away, the card staying in and the machine running idle.
+    """
 
     wait: float
     card: str
+    idle: bool = False
 
 
 def scenario(machine: DemoMachine, seed: int = 0) -> Iterator[Step]:
@@ -40,7 +49,12 @@ def scenario(machine: DemoMachine, seed: int = 0) -> Iterator[Step]:
     while True:
         user = users[turn % len(users)]
         yield Step(dice.uniform(10, 25), board_fob(user))  # logs in...
-        yield Step(dice.uniform(40, 100), "")  # ...works, and leaves
+        if machine.idle_logout_minutes and turn % 2:
+            # ...walks away, the card in; the hub logs them out; they come back.
+            yield Step(dice.uniform(20, 40), board_fob(user), idle=True)
+            yield Step(machine.idle_logout_minutes * 60 + 20, "")
+        else:
+            yield Step(dice.uniform(40, 100), "")  # ...works, and leaves
         if turn % 2 == 0:
             yield Step(dice.uniform(10, 20), UNKNOWN_FOB)  # a card nobody knows
         else:
@@ -75,6 +89,7 @@ class Board:
         self.session = session
         self.say = say
         self.card = ""
+        self.idle = False
         self.oops = False
         self.outputs = Outputs()
         self.errors = 0
@@ -84,7 +99,7 @@ class Board:
 
     def body(self) -> dict[str, Any]:
         """Return the state the board posts."""
-        return {
+        body: dict[str, Any] = {
             "machine_name": self.machine.name,
             "oops": self.oops,
             "rfid_value": self.card,
@@ -94,6 +109,10 @@ class Board:
             "internal_temperature_c": 53.9,
             "second_relay_state": self.outputs.second_relay,
         }
+        if self.machine.idle_logout_minutes:  # a board with a current sensor
+            running = IDLE_AMPS if self.idle else CUTTING_AMPS
+            body["amps"] = running if self.outputs.relay else OFF_AMPS
+        return body
 
     async def post(self) -> dict[str, Any] | None:
         """Post the state; apply and return the reply if it is a good one."""
@@ -133,13 +152,15 @@ class Board:
                 f"{self.machine.name:<11} {relays}  {after.display.replace(chr(10), ' ')}{oops}"
             )
 
-    async def insert(self, card: str) -> dict[str, Any] | None:
-        """Put a card in the reader ("" takes it out) and post."""
+    async def insert(self, card: str, *, idle: bool = False) -> dict[str, Any] | None:
+        """Put a card in the reader ("" takes it out) and post; `idle`: walk away."""
         if not self._heard and card:
             # A board posts when WiFi connects, before it reads a card: the hub judges
             # no card of a board it never heard from (it may have been in at boot).
             await self.post()
-        self.card = card
+        self.card, self.idle = card, idle
+        if idle:
+            self.say(f"{self.machine.name:<11} the member walks away, the card still in")
         return await self.post()
 
     async def press_oops(self) -> None:
@@ -165,7 +186,7 @@ class Board:
     async def _members(self, seed: int) -> None:
         for step in scenario(self.machine, seed):
             await asyncio.sleep(step.wait)
-            await self.insert(step.card)
+            await self.insert(step.card, idle=step.idle)
 
     async def _oops_later(self, delay: float) -> None:
         await asyncio.sleep(delay)

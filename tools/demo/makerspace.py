@@ -75,6 +75,9 @@ class DemoMachine:
     strangers: tuple[str, ...]  # known members without the authorization
     second_relay: dict[str, Any] | None = None
     oops_after_sec: float | None = None  # the board's Oops is pressed once, then
+    # Logs its member out after this many idle minutes (0: never); its board then
+    # reports the machine's current, and a member sometimes walks away from it.
+    idle_logout_minutes: int = 0
 
     def as_dm_mac(self) -> dict[str, Any]:
         """Return the machine as a dm_mac machines.json entry."""
@@ -94,6 +97,7 @@ LASER = DemoMachine(
     authorizations_or=("Laser",),
     users=("Grace", "Ada"),
     strangers=("Linus",),
+    idle_logout_minutes=1,
 )
 IMPORTED = (
     DemoMachine(

@@ -133,6 +133,9 @@ async def async_provision(
             "authorizations_or": list(LASER.authorizations_or),
             "unauthorized_warn_only": False,
             "always_enabled": False,
+            "idle_logout_minutes": LASER.idle_logout_minutes,
+            "idle_current_amps": 0.5,
+            "max_session_minutes": 0,
             "has_second_relay": False,
         },
     )
