@@ -43,6 +43,7 @@ PURE = {
     "machines.fob_keys",
     "machines.dm_mac_import",
     "machines.settings",
+    "machines.enrollment",
     "printers",
     "printers.detector",
     "printers.print_watch",

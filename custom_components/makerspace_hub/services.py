@@ -1,10 +1,12 @@
-"""Actions: oops, unoops, lockout, unlock and clear machines; reload the members.
+"""Actions: oops, unoops, lockout, unlock and clear machines; reload the members; enroll.
 
 Machine actions take machine devices or entities as target (areas, floors and
 labels work too), or a `machine` field with a machine's name or alias (case-insensitive).
 Errors a user can cause are translated ServiceValidationErrors. Unoops, unlock and
 clear make a machine usable again and are for admins and automations (see `authority`);
-oops and lockout are for everyone.
+oops and lockout are for everyone. Enrolling a card (`machines.enrollment`) answers
+with the card's full code: it is for admins and automations only, whatever the hub's
+`non_admins_make_usable` option says (that option is about switching machines on).
 """
 
 from collections.abc import Iterable
@@ -36,7 +38,7 @@ import voluptuous as vol
 
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
-from .machines.authority import async_identify, check_machine_usable
+from .machines.authority import CallerKind, async_identify, check_machine_usable
 from .machines.machine import Machine
 
 ATTR_MACHINE = "machine"
@@ -54,6 +56,15 @@ MACHINE_SCHEMA = vol.Schema(
     }
 )
 RELOAD_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+ATTR_TIMEOUT = "timeout"
+ENROLL_SCHEMA = MACHINE_SCHEMA.extend(
+    {
+        vol.Optional(ATTR_TIMEOUT, default=60): vol.All(
+            vol.Coerce(float), vol.Range(min=5, max=600)
+        ),
+    }
+)
+ENROLLERS = frozenset({CallerKind.ADMIN, CallerKind.AUTOMATION})
 
 # action -> the flags it sets
 FLAG_ACTIONS: dict[str, dict[str, bool]] = {
@@ -189,4 +200,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
         reload_users,
         schema=RELOAD_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+    )
+
+    async def enroll_card(call: ServiceCall) -> ServiceResponse:
+        if (await async_identify(hass, call.context)).kind not in ENROLLERS:
+            raise _invalid("enroll_admin_required")
+        machines = machines_of_call(hass, call)
+        if len(machines) != 1:
+            raise _invalid("enroll_one_machine")
+        card = await machines[0].async_enroll(call.data[ATTR_TIMEOUT])
+        return card.response()
+
+    hass.services.async_register(
+        DOMAIN,
+        "enroll_card",
+        enroll_card,
+        schema=ENROLL_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

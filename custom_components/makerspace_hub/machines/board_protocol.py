@@ -43,6 +43,10 @@ NEW_URL_NEEDED = ("New URL\nneeded", (1.0, 0.0, 0.0), 0.5)
 # A board whose machine_name the hub does not know (a renamed or removed machine, a
 # copied URL): relay off rather than a 4xx, on which a board keeps a relay on.
 UNKNOWN_MACHINE = ("Unknown machine\ncheck its name", (1.0, 0.0, 0.0), 0.5)
+# An admin's card enrollment (`enrollment`), relay off: waiting for a card to arrive,
+# then that card, captured and not judged, until it is taken out.
+ENROLL_WAITING = ("Enroll: present\nnew card", (1.0, 0.5, 0.0), 0.5)
+CARD_CAPTURED = ("Card captured\nremove card", (0.0, 0.0, 1.0), 0.5)
 
 type Screen = tuple[str, tuple[float, float, float], float]
 

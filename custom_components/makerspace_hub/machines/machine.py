@@ -2,16 +2,20 @@
 
 `Machine` wraps the pure `rules.MachineState`. Every change goes the same way:
 operation -> new state -> (write-behind save, Access events, listeners, alerts). A
-board's reply is computed from memory; nothing here waits on the disk.
+board's reply is computed from memory; nothing here waits on the disk. An admin's
+card enrollment (`enrollment`) waits here, on Home Assistant's timers.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 import time
 from typing import Any, ClassVar
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -24,6 +28,7 @@ from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .board_protocol import BoardUpdate, Reply
+from .enrollment import CapturedCard, Enrollment
 from .fob_keys import FobKeys
 from .members import Members
 from .rules import GUESS_LIMIT, GUESS_LOCK_SEC, GUESS_WINDOW_SEC, MachineState
@@ -85,6 +90,8 @@ class Machine(EventSource[AccessEvent]):
         self._saved_at = 0.0
         self._state_lost_reported = False
         self._running = True
+        self._enrollment = Enrollment()
+        self._enrolled: asyncio.Future[CapturedCard] | None = None  # an action waits
 
     async def async_load(self) -> None:
         """Read the saved state; a state that cannot be used locks the machine out.
@@ -122,6 +129,7 @@ class Machine(EventSource[AccessEvent]):
             if stop is not None:
                 stop()
         self._online_check = self._usage_tick = None
+        self._end_enrollment(AccessRefusedError("enroll_stopped"))
         self._save(force=True)
 
     # --- what entities read ----------------------------------------------------------
@@ -134,7 +142,7 @@ class Machine(EventSource[AccessEvent]):
     @property
     def reply(self) -> Reply:
         """Return what the board is told now."""
-        return self.state.reply(self.settings)
+        return self._enrollment.reply(self.state, self.settings)
 
     @property
     def online(self) -> bool:
@@ -188,7 +196,11 @@ class Machine(EventSource[AccessEvent]):
     def async_handle_update(self, update: BoardUpdate) -> Reply:
         """Apply a board's post and return its reply, from memory."""
         if self._running:
-            events = self.state.apply_update(update, self.settings, self._roster(), time.time())
+            events, card = self._enrollment.apply_update(
+                self.state, update, self.settings, self._roster(), time.time()
+            )
+            if card is not None:
+                self._end_enrollment(card)
             self._commit(events)
             if self._online_check is None:  # else the armed check looks at this post
                 self._expect_quiet(ONLINE_WINDOW.total_seconds())
@@ -255,6 +267,43 @@ class Machine(EventSource[AccessEvent]):
             return
         self._commit(self.state.recheck(self.settings, self._roster(), time.time()))
 
+    async def async_enroll(self, seconds: float) -> CapturedCard:
+        """Capture the next card presented within `seconds`, or raise a translated error."""
+        stopped = not self._running or self.hass.is_stopping
+        try:
+            self._enrollment.start(self.state, self.settings, stopped=stopped)
+        except AccessRefusedError as err:
+            raise self._refused(err) from err
+        enrolled: asyncio.Future[CapturedCard] = self.hass.loop.create_future()
+        self._enrolled = enrolled
+        timed_out = partial(self._end_enrollment, AccessRefusedError("enroll_timeout"))
+        stopping = partial(self._end_enrollment, AccessRefusedError("enroll_stopped"))
+        cancels = (
+            async_call_later(self.hass, seconds, HassJob(timed_out, cancel_on_shutdown=True)),
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, stopping),
+        )
+        self._notify()
+        try:
+            return await enrolled
+        finally:
+            for cancel in cancels:
+                cancel()
+            if self._enrolled is enrolled:  # the caller went away: stop waiting
+                self._end_enrollment(AccessRefusedError("enroll_stopped"))
+
+    @callback
+    def _end_enrollment(self, outcome: CapturedCard | AccessRefusedError, *_: Any) -> None:
+        """Answer the waiting action with the card captured, or end the enrollment."""
+        enrolled, self._enrolled = self._enrolled, None
+        if isinstance(outcome, AccessRefusedError) and self._enrollment.end():
+            self._notify()  # the board's usual display again
+        if enrolled is not None and not enrolled.done():
+            if isinstance(outcome, CapturedCard):
+                LOGGER.info("%s: card %s captured for enrollment", self.name, outcome.fob_tag)
+                enrolled.set_result(outcome)
+            else:
+                enrolled.set_exception(self._refused(outcome))
+
     def _refused(self, err: AccessRefusedError) -> ServiceValidationError:
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -301,6 +350,9 @@ class Machine(EventSource[AccessEvent]):
         elif self.state.relay_on_since is None and self._usage_tick is not None:
             self._usage_tick()
             self._usage_tick = None
+        if self._enrollment.over(self.state, self.settings):
+            # Waiting, only a relay that came on ends it; captured, nobody waits.
+            self._end_enrollment(AccessRefusedError("machine_in_use"))
         self._notify()
 
     @callback
