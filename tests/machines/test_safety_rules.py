@@ -1,7 +1,8 @@
 """The safety invariant, checked after every step of random runs of the pure rules.
 
 A hypothesis state machine drives one machine's `MachineState` through board posts
-(cards in, out and swapped, Oops, reboots, heartbeats), admin actions, members-file
+(cards in, out and swapped, Oops, reboots, heartbeats), admin actions (a card enrollment
+too), members-file
 changes, restarts and lost state files, while a model of its own keeps what the
 invariant needs: which card is in the reader, whether it arrived since the last
 reboot and the last relay-off reply, the flags, the guessing lock. After every step:
@@ -19,6 +20,7 @@ the truth (whether the board really rebooted, which card really is in the reader
 and only asks whether the relay may be on.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 import json
@@ -35,6 +37,7 @@ from hypothesis.stateful import (
 )
 
 from custom_components.makerspace_hub.machines.board_protocol import BoardUpdate
+from custom_components.makerspace_hub.machines.enrollment import Enrollment
 from custom_components.makerspace_hub.machines.fob_keys import FobKeys
 from custom_components.makerspace_hub.machines.members import parse_members
 from custom_components.makerspace_hub.machines.reboots import (
@@ -135,6 +138,7 @@ class SafetyRules(RuleBasedStateMachine):
         self.board = Board(boot=self.now - 100)
         self.settings = MACHINES[0]
         self.relay_was_on = False
+        self.enrollment = Enrollment()  # an admin's card enrollment at the board
 
     @initialize(
         machine=st.sampled_from(MACHINES),
@@ -161,7 +165,7 @@ class SafetyRules(RuleBasedStateMachine):
 
     def after_reply(self) -> None:
         """A reply went to the board (or an admin changed the relay)."""
-        on = self.state.reply(self.settings).relay
+        on = self.enrollment.reply(self.state, self.settings).relay
         if not on:
             self.model.fresh = False
             self.model.remote = False
@@ -196,7 +200,14 @@ class SafetyRules(RuleBasedStateMachine):
             uptime=self.now - self.board.boot if uptime is None else uptime,
             amps=amps,
         )
-        self.state.apply_update(update, self.settings, self.roster(), self.now)
+        _events, captured = self.enrollment.apply_update(
+            self.state, update, self.settings, self.roster(), self.now
+        )
+        if captured is not None:
+            # Taken by the enrollment: no presentation that may start the machine.
+            self.model.fresh = False
+        if self.enrollment.over(self.state, self.settings):
+            self.enrollment.end()
         # A session never outlives its machine's limit past a post.
         session, limit = self.state.session, self.settings.max_session_minutes
         assert not (limit and session and self.now - session.started >= limit * 60)
@@ -314,6 +325,16 @@ class SafetyRules(RuleBasedStateMachine):
         self.after_reply()
 
     @rule()
+    def admin_enrolls_a_card(self) -> None:
+        """An admin waits for the next card at the board (refused if the machine runs)."""
+        with contextlib.suppress(AccessRefusedError):
+            self.enrollment.start(self.state, self.settings, stopped=False)
+
+    @rule()
+    def enrollment_times_out(self) -> None:
+        self.enrollment.end()
+
+    @rule()
     def admin_switches_off(self) -> None:
         try:
             self.state.end_session(self.settings, self.now)
@@ -360,7 +381,7 @@ class SafetyRules(RuleBasedStateMachine):
 
     @invariant()
     def relay_on_only_when_allowed(self) -> None:
-        reply = self.state.reply(self.settings)
+        reply = self.enrollment.reply(self.state, self.settings)
         if reply.relay:
             assert self.allowed(), (self.model, self.state)
         if reply.second_relay:
