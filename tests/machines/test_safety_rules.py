@@ -1,9 +1,9 @@
 """The safety invariant, checked after every step of random runs of the pure rules.
 
 A hypothesis state machine drives one machine's `MachineState` through board posts
-(cards in, out and swapped, Oops, reboots, heartbeats), admin actions (a card enrollment
-too), members-file
-changes, restarts and lost state files, while a model of its own keeps what the
+(cards in, out and swapped, Oops, reboots, heartbeats, the machine's current), admin
+actions (a card enrollment too), members-file changes, restarts and lost state
+files, while a model of its own keeps what the
 invariant needs: which card is in the reader, whether it arrived since the last
 reboot and the last relay-off reply, the flags, the guessing lock. After every step:
 
