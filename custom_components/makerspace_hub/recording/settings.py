@@ -50,7 +50,8 @@ def resolve_recordings_dir(value: str, config_dir: str, local_media_dir: str) ->
 
     A relative path that starts with `media` lands in Home Assistant's local media
     folder, wherever the installation keeps it (`<config>/media` in a container,
-    `/media` on Home Assistant OS), so recordings appear in the media browser.
+    `/media` on Home Assistant OS), so clips appear in the media browser (which lists
+    audio, video and images: not the samples' CSV files).
     Other relative paths are relative to the config directory.
     """
     path = PurePath(value)
