@@ -37,6 +37,8 @@ PURE = {
     "machines.sessions",
     "machines.reboots",
     "machines.session_limits",
+    "machines.service",
+    "machines.alert_texts",
     "machines.state_file",
     "machines.board_protocol",
     "machines.members",

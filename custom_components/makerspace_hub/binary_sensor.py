@@ -1,7 +1,8 @@
 """Binary sensors.
 
 Hub: state storage (problem), ML API (connectivity). Machine: Oops, Online, Second
-relay. Printer: Print failure. Recording sensor: Recording now.
+relay, Service due (with a service interval). Printer: Print failure. Recording
+sensor: Recording now.
 """
 
 from collections.abc import Callable
@@ -107,6 +108,13 @@ MACHINE_BINARY_SENSORS: tuple[MakerspaceBinarySensorDescription[Machine], ...] =
             "reported": machine.state.telemetry.get("second_relay_state"),
         },
         exists_fn=lambda machine: machine.settings.second_relay is not None,
+    ),
+    MakerspaceBinarySensorDescription(
+        key="service_due",
+        translation_key="service_due",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=lambda machine: machine.state.service_due_sent,
+        exists_fn=lambda machine: machine.settings.service_interval_hours > 0,
     ),
 )
 

@@ -1,7 +1,9 @@
-"""Buttons per machine: Oops (stop it for a problem) and Clear (unoops and unlock).
+"""Buttons per machine: Oops, Clear (unoops and unlock) and Serviced.
 
-Every user may press Oops; Clear makes the machine usable again, which is for admins
-and automations (see `authority`).
+Serviced exists with a service interval: it starts a new one (it does not unlock).
+
+Every user may press Oops; Clear and Serviced are for admins and automations (see
+`authority`): Clear makes the machine usable again, Serviced says it was serviced.
 """
 
 from collections.abc import Callable
@@ -27,6 +29,7 @@ class MachineButtonDescription(ButtonEntityDescription):
     press_fn: Callable[[Machine], None]
     # True: pressing makes the machine usable again, so the caller is checked first.
     makes_usable: bool = False
+    exists_fn: Callable[[Machine], bool] = lambda _: True
 
 
 BUTTONS = (
@@ -40,6 +43,14 @@ BUTTONS = (
         translation_key="clear",
         press_fn=lambda machine: machine.async_set_flags(oopsed=False, locked_out=False),
         makes_usable=True,
+    ),
+    # A new service interval is an admin's word that the machine was serviced.
+    MachineButtonDescription(
+        key="serviced",
+        translation_key="serviced",
+        press_fn=lambda machine: machine.async_serviced(),
+        makes_usable=True,
+        exists_fn=lambda machine: machine.settings.service_interval_hours > 0,
     ),
 )
 
@@ -67,6 +78,8 @@ class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
 
 BUTTONS_BY_KIND: dict[str, EntityMaker] = {
     SUBENTRY_MACHINE: lambda entry, sid, machine: [
-        MachineButton(entry, sid, description, machine) for description in BUTTONS
+        MachineButton(entry, sid, description, machine)
+        for description in BUTTONS
+        if description.exists_fn(machine)
     ],
 }

@@ -48,6 +48,10 @@ CONF_IDLE_CURRENT_AMPS: Final = "idle_current_amps"
 CONF_MAX_SESSION_MINUTES: Final = "max_session_minutes"
 DEFAULT_IDLE_CURRENT_AMPS: Final = 0.5
 MAX_SESSION_LIMIT_MINUTES: Final = 7 * 24 * 60  # the longest idle or session limit: a week
+# Machine subentry, beyond dm_mac: a service interval in hours of use (0 = off).
+CONF_SERVICE_INTERVAL_HOURS: Final = "service_interval_hours"
+CONF_LOCK_OUT_WHEN_SERVICE_DUE: Final = "lock_out_when_service_due"
+MAX_SERVICE_INTERVAL_HOURS: Final = 100_000
 CONF_SECOND_RELAY: Final = "second_relay"
 SLUG_NAME_PATTERN: Final = r"^[a-z0-9_-]+$"
 

@@ -1,5 +1,8 @@
 """Lock per machine: Lockout. Locked = locked out for maintenance.
 
+Its `reason` attribute is the lockout's reason as the board shows it (the `lockout`
+action's `reason`, or "Service due"); locking the entity gives no reason.
+
 Every user may lock a machine out; unlocking makes it usable again, which is for
 admins and automations (see `authority`).
 """
@@ -37,6 +40,12 @@ class LockoutLock(MakerspaceEntity[Machine], LockEntity):
     def is_locked(self) -> bool:
         """Return True while the machine is locked out."""
         return self.source.state.locked_out
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the reason the board shows (None: none, or not locked out)."""
+        state = self.source.state
+        return {"reason": state.lockout_reason if state.locked_out else None}
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock the machine out (ends any session)."""

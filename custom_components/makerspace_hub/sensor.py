@@ -1,7 +1,8 @@
 """Sensors of the hub, of each machine and of every device.
 
 Hub: members, fobs, members file loaded at, state save timeouts. Machine: RFID
-(who is on it), usage hours, sessions and the board's diagnostics. Printer: failure
+(who is on it), usage hours, sessions, hours until service (with a service interval)
+and the board's diagnostics. Printer: failure
 probability, detection, frames, camera errors, last error, baseline. Recording
 sensor: next recording, recordings today, last recording, failed recordings. Every
 device:
@@ -42,6 +43,7 @@ from .entity import (
 from .hub import MakerspaceConfigEntry
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
+from .machines.service import hours_until_service
 from .machines.sessions import CARD_UNKNOWN
 from .printers.detector import FAILURE, SAFE, WARMING_UP, WARNING
 from .printers.print_watch import NOT_PRINTING
@@ -60,6 +62,7 @@ class MakerspaceSensorDescription[T](SensorEntityDescription, SourceDescription[
     """A sensor computed from its source."""
 
     value_fn: Callable[[T], Value]
+    exists_fn: Callable[[T], bool] = lambda _: True
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -131,6 +134,15 @@ def _session_attributes(machine: Machine) -> Mapping[str, Any]:
         else machine.state.card is not None,
         "last_fob": machine.state.last_fob,
     }
+
+
+def _hours_until_service(machine: Machine) -> float:
+    """Hours left (negative: overdue), moving with the usage sensor's minute."""
+    settings, seconds = machine.settings, machine.usage_hours * 3600
+    left = hours_until_service(
+        settings.service_interval_hours, seconds, machine.state.serviced_at_seconds
+    )
+    return round(left, 2)
 
 
 PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
@@ -238,6 +250,16 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         value_fn=lambda machine: machine.state.sessions,
     ),
     MakerspaceSensorDescription(
+        key="hours_until_service",
+        translation_key="hours_until_service",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=_hours_until_service,
+        exists_fn=lambda machine: machine.settings.service_interval_hours > 0,
+    ),
+    MakerspaceSensorDescription(
         key="uptime",
         translation_key="uptime",
         device_class=SensorDeviceClass.DURATION,
@@ -306,7 +328,11 @@ def _described(descriptions: tuple[MakerspaceSensorDescription[Any], ...]) -> En
     """Every device's OWNER_SENSORS (from its store), then its kind's `descriptions`."""
     return lambda entry, subentry_id, owner: [
         *(MakerspaceSensor(entry, subentry_id, d, owner.store) for d in OWNER_SENSORS),
-        *(MakerspaceSensor(entry, subentry_id, d, owner) for d in descriptions),
+        *(
+            MakerspaceSensor(entry, subentry_id, d, owner)
+            for d in descriptions
+            if d.exists_fn(owner)
+        ),
     ]
 
 

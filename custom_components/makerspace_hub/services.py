@@ -1,5 +1,7 @@
 """Actions: oops, unoops, lockout, unlock and clear machines; reload the members; enroll.
 
+A lockout may carry a `reason` (16 characters, one display line) shown on the board.
+
 Machine actions take machine devices or entities as target (areas, floors and
 labels work too), or a `machine` field with a machine's name or alias (case-insensitive).
 Errors a user can cause are translated ServiceValidationErrors. Unoops, unlock and
@@ -39,6 +41,7 @@ import voluptuous as vol
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
 from .machines.authority import CallerKind, async_identify, check_machine_usable
+from .machines.board_protocol import MAX_LOCKOUT_REASON
 from .machines.machine import Machine
 
 ATTR_MACHINE = "machine"
@@ -55,6 +58,8 @@ MACHINE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_LABEL_ID): _IDS,
     }
 )
+ATTR_REASON = "reason"
+LOCKOUT_SCHEMA = MACHINE_SCHEMA.extend({vol.Optional(ATTR_REASON): cv.string})
 RELOAD_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
 ATTR_TIMEOUT = "timeout"
 ENROLL_SCHEMA = MACHINE_SCHEMA.extend(
@@ -168,16 +173,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
         # Who is calling is known before the machines are: no await between choosing
         # the machines and changing them.
         caller = await async_identify(hass, call.context)
+        reason = call.data.get(ATTR_REASON, "").strip() or None
+        if reason is not None and len(reason) > MAX_LOCKOUT_REASON:
+            raise _invalid("lockout_reason_too_long", max=str(MAX_LOCKOUT_REASON))
         machines = machines_of_call(hass, call)
         if call.service in MAKE_USABLE_ACTIONS:
             # Every machine is checked before any changes: a refusal changes none of them.
             for machine in machines:
                 check_machine_usable(caller, machine)
         for machine in machines:
-            machine.async_set_flags(**FLAG_ACTIONS[call.service])
+            machine.async_set_flags(**FLAG_ACTIONS[call.service], reason=reason)
 
     for action in FLAG_ACTIONS:
-        hass.services.async_register(DOMAIN, action, set_flags, schema=MACHINE_SCHEMA)
+        schema = LOCKOUT_SCHEMA if action == "lockout" else MACHINE_SCHEMA
+        hass.services.async_register(DOMAIN, action, set_flags, schema=schema)
 
     async def reload_users(call: ServiceCall) -> ServiceResponse:
         entries = _hubs(hass)

@@ -14,11 +14,14 @@ from custom_components.makerspace_hub.const import (
     CONF_AUTHORIZATIONS_OR,
     CONF_IDLE_CURRENT_AMPS,
     CONF_IDLE_LOGOUT_MINUTES,
+    CONF_LOCK_OUT_WHEN_SERVICE_DUE,
     CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
+    CONF_SERVICE_INTERVAL_HOURS,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
+    MAX_SERVICE_INTERVAL_HOURS,
     MAX_SESSION_LIMIT_MINUTES,
     SUBENTRY_MACHINE,
 )
@@ -534,3 +537,64 @@ async def test_reconfigure_machine_can_issue_a_new_board_url(
     }
     assert hub.data[CONF_RETIRED_WEBHOOK_IDS] == [[MILL[CONF_WEBHOOK_ID], mill.subentry_id]]
     assert hub.state is ConfigEntryState.LOADED
+
+
+# --- service intervals -------------------------------------------------------------
+
+
+async def test_add_machine_with_a_service_interval_stored_only_when_set(
+    hass: HomeAssistant, hub: ConfigEntry
+) -> None:
+    result = await _add_machine_form(hass, hub)
+    result = await configure_flow(
+        hass,
+        result,
+        _machine_input(
+            **{CONF_SERVICE_INTERVAL_HOURS: 250.0, CONF_LOCK_OUT_WHEN_SERVICE_DUE: True}
+        ),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    laser = subentry_by_title(hub, "laser").data
+    assert laser[CONF_SERVICE_INTERVAL_HOURS] == 250
+    assert type(laser[CONF_SERVICE_INTERVAL_HOURS]) is int
+    assert laser[CONF_LOCK_OUT_WHEN_SERVICE_DUE] is True
+    # Off: neither key is stored (a machine keeps dm_mac's shape).
+    assert CONF_SERVICE_INTERVAL_HOURS not in subentry_by_title(hub, "metal-mill").data
+    result = await reconfigure_flow(hass, hub, SUBENTRY_MACHINE, "laser")
+    suggested = {
+        str(k): (k.description or {}).get("suggested_value")
+        for k in result["data_schema"].schema
+        if str(k) in (CONF_SERVICE_INTERVAL_HOURS, CONF_LOCK_OUT_WHEN_SERVICE_DUE)
+    }
+    assert suggested == {CONF_SERVICE_INTERVAL_HOURS: 250, CONF_LOCK_OUT_WHEN_SERVICE_DUE: True}
+    result = await configure_flow(
+        hass,
+        result,
+        _machine_input(**{CONF_SERVICE_INTERVAL_HOURS: 0, CONF_LOCK_OUT_WHEN_SERVICE_DUE: True}),
+    )
+    laser = subentry_by_title(hub, "laser").data
+    assert CONF_SERVICE_INTERVAL_HOURS not in laser
+    assert CONF_LOCK_OUT_WHEN_SERVICE_DUE not in laser
+
+
+@pytest.mark.parametrize("hours", [-1, MAX_SERVICE_INTERVAL_HOURS + 1])
+async def test_a_service_interval_out_of_range_is_refused_on_its_field(
+    hass: HomeAssistant, hub: ConfigEntry, hours: int
+) -> None:
+    result = await _add_machine_form(hass, hub)
+    with pytest.raises(InvalidData) as refused:
+        await configure_flow(hass, result, _machine_input(**{CONF_SERVICE_INTERVAL_HOURS: hours}))
+    assert set(refused.value.schema_errors) == {CONF_SERVICE_INTERVAL_HOURS}
+    assert [s.title for s in hub.subentries.values()] == ["metal-mill"]
+
+
+async def test_a_service_interval_in_part_hours_is_refused_on_its_field(
+    hass: HomeAssistant, hub: ConfigEntry
+) -> None:
+    result = await _add_machine_form(hass, hub)
+    result = await configure_flow(
+        hass, result, _machine_input(**{CONF_SERVICE_INTERVAL_HOURS: 2.5})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SERVICE_INTERVAL_HOURS: "invalid_value"}
+    assert [s.title for s in hub.subentries.values()] == ["metal-mill"]

@@ -50,6 +50,7 @@ from custom_components.makerspace_hub.machines.rules import (
     GUESS_WINDOW_SEC,
     MachineState,
 )
+from custom_components.makerspace_hub.machines.service import check_service, serviced
 from custom_components.makerspace_hub.machines.sessions import AccessRefusedError, Roster
 from custom_components.makerspace_hub.machines.settings import MachineSettings, SecondRelaySettings
 
@@ -445,6 +446,62 @@ class SafetyRulesWithSessionLimits(SafetyRules):
 def test_the_safety_invariant_holds_when_sessions_end_by_themselves() -> None:
     run_state_machine_as_test(
         SafetyRulesWithSessionLimits,
+        settings=settings(
+            max_examples=int(os.environ.get("SAFETY_RULES_EXAMPLES", "1000")) // 2,
+            stateful_step_count=40,
+            deadline=None,
+            derandomize=bool(os.environ.get("CI")),
+            suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+        ),
+    )
+
+
+SERVICED_LASER = MachineSettings(
+    name="laser",
+    authorizations_or=("Mill",),
+    service_interval_hours=1,
+    lock_out_when_service_due=True,
+)
+
+
+class SafetyRulesWithServiceInterval(SafetyRulesWithSessionLimits):
+    """The same runs on a machine whose service comes due within a minute of use.
+
+    The lockout it then gets must never cut a running session (the relay is never
+    switched by the service check, on or off) and must come once the relay is off.
+    """
+
+    @initialize(
+        overrides=st.lists(st.booleans(), min_size=4, max_size=4),
+        dust=st.lists(st.booleans(), min_size=4, max_size=4),
+    )
+    def setup(self, overrides: list[bool], dust: list[bool]) -> None:  # type: ignore[override]
+        SafetyRules.setup(self, SERVICED_LASER, overrides, dust)
+        self.state.usage_seconds = 3600 - 60  # a minute of use left
+
+    def after_reply(self) -> None:
+        """Check the service, as the machine does after every change and minute."""
+        relay_was = self.enrollment.reply(self.state, self.settings).relay
+        locked_was = self.state.locked_out
+        events = check_service(self.state, self.settings, self.now)
+        assert self.enrollment.reply(self.state, self.settings).relay == relay_was
+        if any(event.type == "lockout" for event in events):
+            assert not relay_was
+            assert not locked_was
+            self.model.locked = True
+        if self.state.service_due_sent and not relay_was:
+            assert self.state.service_locked  # at the session's end at the latest
+        super().after_reply()
+
+    @rule()
+    def admin_presses_serviced(self) -> None:
+        serviced(self.state, self.now)
+        self.after_reply()
+
+
+def test_the_safety_invariant_holds_with_a_service_interval() -> None:
+    run_state_machine_as_test(
+        SafetyRulesWithServiceInterval,
         settings=settings(
             max_examples=int(os.environ.get("SAFETY_RULES_EXAMPLES", "1000")) // 2,
             stateful_step_count=40,

@@ -33,6 +33,7 @@ def busy_state() -> MachineState:
     return MachineState(
         oopsed=True,
         locked_out=True,
+        lockout_reason="New tube",
         state_lost=True,
         card=DIGEST,
         card_tag=TAG,
@@ -54,6 +55,9 @@ def busy_state() -> MachineState:
         usage_seconds=7200.0,
         relay_on_since=1_800_000_002.0,
         sessions=42,
+        serviced_at_seconds=3600.0,
+        service_due_sent=True,
+        service_locked=True,
         last_checkin=1_800_000_003.0,
         telemetry={"wifi_signal_db": -61.0, "amps": None, "second_relay_state": True},
         unknown_fobs=[1_800_000_000.0],
@@ -177,3 +181,11 @@ def test_the_saved_fields_are_the_states_fields_but_the_memory_only_ones() -> No
     assert set(SavedState.__annotations__) == state_fields - set(MEMORY_ONLY)
     assert set(MEMORY_ONLY) <= state_fields
     assert set(MachineState().as_dict()) == set(SavedState.__annotations__)
+
+
+def test_a_lockout_reason_is_read_only_while_locked_out_and_fits_the_display() -> None:
+    assert read_state({"locked_out": True, "lockout_reason": "a" * 40})["lockout_reason"] == (
+        "a" * 16
+    )
+    assert read_state({"locked_out": False, "lockout_reason": "Blade"})["lockout_reason"] is None
+    assert read_state({"locked_out": True, "lockout_reason": ""})["lockout_reason"] is None

@@ -49,6 +49,16 @@ ENROLL_WAITING = ("Enroll: present\nnew card", (1.0, 0.5, 0.0), 0.5)
 CARD_CAPTURED = ("Card captured\nremove card", (0.0, 0.0, 1.0), 0.5)
 
 type Screen = tuple[str, tuple[float, float, float], float]
+MAX_LOCKOUT_REASON = 16  # one line of the 16x2 display
+
+
+def locked_out_screen(reason: str | None) -> Screen:
+    """Return the lockout screen, an admin's reason instead of "maintenance"."""
+    if not reason:
+        return LOCKED_OUT
+    # The display text is formatted with the member's name: braces stay braces.
+    line = reason[:MAX_LOCKOUT_REASON].replace("{", "{{").replace("}", "}}")
+    return (f"Down for\n{line}", LOCKED_OUT[1], LOCKED_OUT[2])
 
 
 class BoardRequestError(ValueError):

@@ -25,12 +25,15 @@ from ..const import (
     CONF_AUTHORIZATIONS_OR,
     CONF_IDLE_CURRENT_AMPS,
     CONF_IDLE_LOGOUT_MINUTES,
+    CONF_LOCK_OUT_WHEN_SERVICE_DUE,
     CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
+    CONF_SERVICE_INTERVAL_HOURS,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
     DEFAULT_IDLE_CURRENT_AMPS,
+    MAX_SERVICE_INTERVAL_HOURS,
     MAX_SESSION_LIMIT_MINUTES,
     SUBENTRY_MACHINE,
 )
@@ -50,6 +53,11 @@ _SESSION_LIMIT_DEFAULTS: dict[str, Any] = {
     CONF_IDLE_LOGOUT_MINUTES: 0,
     CONF_IDLE_CURRENT_AMPS: DEFAULT_IDLE_CURRENT_AMPS,
     CONF_MAX_SESSION_MINUTES: 0,
+}
+# A service interval in hours of use: off (0), and no lockout, when adding.
+_SERVICE_DEFAULTS: dict[str, Any] = {
+    CONF_SERVICE_INTERVAL_HOURS: 0,
+    CONF_LOCK_OUT_WHEN_SERVICE_DUE: False,
 }
 
 
@@ -127,6 +135,7 @@ class MachineSubentryFlow(HubSubentryFlow):
                 CONF_UNAUTHORIZED_WARN_ONLY: user_input[CONF_UNAUTHORIZED_WARN_ONLY],
                 CONF_ALWAYS_ENABLED: user_input[CONF_ALWAYS_ENABLED],
                 **{key: user_input[key] for key in _SESSION_LIMIT_DEFAULTS},
+                **{key: user_input[key] for key in _SERVICE_DEFAULTS},
             }
             try:
                 MachineSettings.from_data(machine)
@@ -143,6 +152,7 @@ class MachineSubentryFlow(HubSubentryFlow):
                     return self._async_finish_machine(None)
         suggested = user_input or {
             **_SESSION_LIMIT_DEFAULTS,
+            **_SERVICE_DEFAULTS,
             **current,
             CONF_HAS_SECOND_RELAY: CONF_SECOND_RELAY in current,
         }
@@ -161,6 +171,10 @@ class MachineSubentryFlow(HubSubentryFlow):
                     CONF_IDLE_CURRENT_AMPS, default=DEFAULT_IDLE_CURRENT_AMPS
                 ): _number_selector(0.01, MAX_IDLE_CURRENT_AMPS, 0.01, "A"),
                 vol.Required(CONF_MAX_SESSION_MINUTES, default=0): _minutes_selector(),
+                vol.Required(CONF_SERVICE_INTERVAL_HOURS, default=0): _number_selector(
+                    0, MAX_SERVICE_INTERVAL_HOURS, 1, "h"
+                ),
+                vol.Required(CONF_LOCK_OUT_WHEN_SERVICE_DUE, default=False): BooleanSelector(),
                 vol.Required(CONF_HAS_SECOND_RELAY, default=False): BooleanSelector(),
             }
         )

@@ -27,11 +27,13 @@ from ..hub_options import HubOptions
 from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
+from .alert_texts import alert_text
 from .board_protocol import BoardUpdate, Reply
 from .enrollment import CapturedCard, Enrollment
 from .fob_keys import FobKeys
 from .members import Members
-from .rules import GUESS_LIMIT, GUESS_LOCK_SEC, GUESS_WINDOW_SEC, MachineState
+from .rules import MachineState
+from .service import SERVICE_DUE, check_service, serviced
 from .sessions import AccessEvent, AccessRefusedError, Roster
 from .settings import MachineSettings
 
@@ -42,8 +44,9 @@ READINGS_SAVE_INTERVAL = timedelta(minutes=5)
 _READINGS = ("last_checkin", "telemetry", "uptime", "boot_time", "uptime_lag")
 # While the relay is on, the usage sensor moves on this often.
 USAGE_TICK = timedelta(minutes=1)
-# Events worth an alert when the hub's oops alerts are on.
+# Events worth an alert when the hub's oops alerts are on, and always.
 ALERT_EVENTS = {"oops", "lockout"}
+ALWAYS_ALERT = {"guessing", SERVICE_DUE}
 STATE_LOST_ISSUE = "machine_state_lost"
 # Redacted from the saved state in diagnostics (meant to be shared): the card digest
 # and a raw reader value should one ever be saved, and who runs the machine.
@@ -230,12 +233,22 @@ class Machine(EventSource[AccessEvent]):
 
     @callback
     def async_set_flags(
-        self, *, oopsed: bool | None = None, locked_out: bool | None = None
+        self,
+        *,
+        oopsed: bool | None = None,
+        locked_out: bool | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Oops, unoops, lock out or unlock as a Home Assistant admin."""
+        """Oops, unoops, lock out (with a reason to show) or unlock as a Home Assistant admin."""
+        flags = self.state.set_flags
         self._commit(
-            self.state.set_flags(self.settings, time.time(), oopsed=oopsed, locked_out=locked_out)
+            flags(self.settings, time.time(), oopsed=oopsed, locked_out=locked_out, reason=reason)
         )
+
+    @callback
+    def async_serviced(self) -> None:
+        """Start a new service interval (a lockout stays until an admin unlocks)."""
+        self._commit(serviced(self.state, time.time()))
 
     @callback
     def async_remote_enable(self, user_name: str) -> None:
@@ -329,6 +342,7 @@ class Machine(EventSource[AccessEvent]):
 
     @callback
     def _commit(self, events: list[AccessEvent]) -> None:
+        events = [*events, *check_service(self.state, self.settings, time.time())]
         self._save()
         self._update_state_lost_issue()
         if events or self.state.relay_on_since is None:
@@ -339,7 +353,7 @@ class Machine(EventSource[AccessEvent]):
                 "%s: %s %s %s", self.name, event.type, event.member or "", event.reason or ""
             )
             self._emit(event)
-            if event.type == "guessing" or (
+            if event.type in ALWAYS_ALERT or (
                 event.type in ALERT_EVENTS and self.options.oops_alerts
             ):
                 self._alert(event)
@@ -358,7 +372,7 @@ class Machine(EventSource[AccessEvent]):
     @callback
     def _tick(self, _now: Any) -> None:
         self._refresh_usage()
-        self._notify()
+        self._commit([])  # a service may come due while the relay is on
 
     def _refresh_usage(self) -> None:
         self._usage_hours = round(self.state.usage_hours(time.time()), 3)
@@ -378,17 +392,4 @@ class Machine(EventSource[AccessEvent]):
 
     @callback
     def _alert(self, event: AccessEvent) -> None:
-        name = self.settings.display_name
-        if event.type == "guessing":
-            title = f"{name}: someone may be guessing fob codes"
-            message = (
-                f"More than {GUESS_LIMIT} unknown cards were presented at {name} within "
-                f"{GUESS_WINDOW_SEC:.0f} s. Its board refuses every card for "
-                f"{GUESS_LOCK_SEC / 60:.0f} minutes (an admin's Clear ends that early)."
-            )
-        else:
-            what = "was oopsed" if event.type == "oops" else "was locked out"
-            by = f" (in use by {event.member})" if event.member else ""
-            title = f"{name} {what}"
-            message = f"{name} {what}{by}. It stays off until an admin clears it."
-        self.alerts.async_send_soon(event.type, title, message)
+        self.alerts.async_send_soon(event.type, *alert_text(event, self.settings))

@@ -22,7 +22,6 @@ from typing import Any, Self
 from .board_protocol import (
     ALWAYS_ON,
     IDLE,
-    LOCKED_OUT,
     OOPSED,
     OVERRIDE,
     STATE_LOST,
@@ -30,6 +29,7 @@ from .board_protocol import (
     WELCOME,
     Reply,
     Screen,
+    locked_out_screen,
 )
 from .sessions import (
     CARD_UNKNOWN,
@@ -51,6 +51,7 @@ class MachineRecord:
 
     oopsed: bool = False
     locked_out: bool = False
+    lockout_reason: str | None = None  # shown on the display's second line
     state_lost: bool = False  # locked out because the saved state could not be read
     # Keyed digest of the card in the reader; unknown until the board first posts.
     card: str | None = CARD_UNKNOWN
@@ -67,6 +68,11 @@ class MachineRecord:
     relay_on_since: float | None = None
     idle_since: float | None = None  # the session's machine idle since (session_limits)
     sessions: int = 0
+    # Service interval (`service`): the usage seconds at the last service, and whether
+    # this interval's `service_due` event and lockout happened.
+    serviced_at_seconds: float = 0.0
+    service_due_sent: bool = False
+    service_locked: bool = False
     last_checkin: float | None = None
     telemetry: dict[str, float | bool | None] = field(default_factory=dict)
     # Memory only: when recent unknown fobs were presented, and whether the board
@@ -133,7 +139,9 @@ class MachineRecord:
         if self.oopsed:
             return OOPSED
         if self.locked_out:
-            return STATE_LOST if self.state_lost else LOCKED_OUT
+            if self.state_lost:
+                return STATE_LOST
+            return locked_out_screen(self.lockout_reason)
         if settings.always_enabled:
             return ALWAYS_ON
         if self.throttled:

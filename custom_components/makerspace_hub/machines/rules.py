@@ -286,11 +286,13 @@ class MachineState(MachineRecord):
         *,
         oopsed: bool | None = None,
         locked_out: bool | None = None,
+        reason: str | None = None,
     ) -> list[AccessEvent]:
         """Change the oops/lockout flags as a Home Assistant admin.
 
         Clearing both (the admin's Clear) also ends a guessing lock early; lifting the
-        lockout also lifts "state lost", the admin having checked the machine.
+        lockout also lifts "state lost", the admin having checked the machine, and
+        its reason. A lockout's `reason` (None: keep the one shown) is displayed.
         """
         events: list[AccessEvent] = []
         if oopsed is False and locked_out is False and self.throttled:
@@ -311,7 +313,9 @@ class MachineState(MachineRecord):
             events += [AccessEvent(type=event, source=HOME_ASSISTANT, member=member), *ended]
             self.notice = None
         if not self.locked_out:
-            self.state_lost = False
+            self.state_lost, self.lockout_reason = False, None
+        elif locked_out and reason:
+            self.lockout_reason = reason
         self._sync_relay(settings, now)
         return events
 

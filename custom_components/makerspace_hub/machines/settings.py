@@ -14,12 +14,15 @@ from ..const import (
     CONF_AUTHORIZATIONS_OR,
     CONF_IDLE_CURRENT_AMPS,
     CONF_IDLE_LOGOUT_MINUTES,
+    CONF_LOCK_OUT_WHEN_SERVICE_DUE,
     CONF_MAX_SESSION_MINUTES,
     CONF_NAME,
     CONF_SECOND_RELAY,
+    CONF_SERVICE_INTERVAL_HOURS,
     CONF_UNAUTHORIZED_WARN_ONLY,
     CONF_WEBHOOK_ID,
     DEFAULT_IDLE_CURRENT_AMPS,
+    MAX_SERVICE_INTERVAL_HOURS,
     MAX_SESSION_LIMIT_MINUTES,
 )
 from ..validation import (
@@ -97,6 +100,10 @@ class MachineSettings:
     idle_logout_minutes: int = 0
     idle_current_amps: float = DEFAULT_IDLE_CURRENT_AMPS
     max_session_minutes: int = 0
+    # A service interval in hours of use (0 = off), and whether the machine locks out
+    # when it runs out (at the end of the running session: `service`).
+    service_interval_hours: int = 0
+    lock_out_when_service_due: bool = False
 
     @property
     def display_name(self) -> str:
@@ -120,6 +127,10 @@ class MachineSettings:
             idle_logout_minutes=_minutes(data, CONF_IDLE_LOGOUT_MINUTES),
             idle_current_amps=_amps(data),
             max_session_minutes=_minutes(data, CONF_MAX_SESSION_MINUTES),
+            service_interval_hours=_whole(
+                data, CONF_SERVICE_INTERVAL_HOURS, MAX_SERVICE_INTERVAL_HOURS
+            ),
+            lock_out_when_service_due=read_bool(data, CONF_LOCK_OUT_WHEN_SERVICE_DUE, False),
         )
 
     def as_data(self) -> dict[str, Any]:
@@ -141,14 +152,21 @@ class MachineSettings:
             data[CONF_IDLE_CURRENT_AMPS] = self.idle_current_amps
         if self.max_session_minutes:
             data[CONF_MAX_SESSION_MINUTES] = self.max_session_minutes
+        if self.service_interval_hours:
+            data[CONF_SERVICE_INTERVAL_HOURS] = self.service_interval_hours
+            data[CONF_LOCK_OUT_WHEN_SERVICE_DUE] = self.lock_out_when_service_due
         return data
 
 
-def _minutes(data: Mapping[str, Any], key: str) -> int:
-    minutes = read_int(data, key, 0, 0)
-    if minutes > MAX_SESSION_LIMIT_MINUTES:
+def _whole(data: Mapping[str, Any], key: str, maximum: int) -> int:
+    value = read_int(data, key, 0, 0)
+    if value > maximum:
         raise InvalidConfigError("invalid_value", key)
-    return minutes
+    return value
+
+
+def _minutes(data: Mapping[str, Any], key: str) -> int:
+    return _whole(data, key, MAX_SESSION_LIMIT_MINUTES)
 
 
 def _amps(data: Mapping[str, Any]) -> float:

@@ -24,6 +24,7 @@ from ..validation import (
     read_str_list,
     read_text,
 )
+from .board_protocol import MAX_LOCKOUT_REASON
 from .fob_keys import is_digest, is_tag
 from .reboots import MAX_UPTIME_LAG_SEC
 from .sessions import CARD_UNKNOWN, NOTICES, Session
@@ -37,6 +38,7 @@ class SavedState(TypedDict):
 
     oopsed: bool
     locked_out: bool
+    lockout_reason: str | None
     state_lost: bool
     card: str | None
     card_tag: str | None
@@ -52,6 +54,9 @@ class SavedState(TypedDict):
     relay_on_since: float | None
     idle_since: float | None
     sessions: int
+    serviced_at_seconds: float
+    service_due_sent: bool
+    service_locked: bool
     last_checkin: float | None
     telemetry: dict[str, Any]
 
@@ -85,9 +90,12 @@ def read_state(data: Mapping[str, Any]) -> SavedState:
     locked_out = read_bool(data, "locked_out", False)
     if state_lost and not locked_out:
         raise ValueError("state_lost without locked_out")
+    # Only a locked-out machine shows a reason; a hand-edited one still fits the display.
+    reason = read_optional_text(data, "lockout_reason")
     return SavedState(
         oopsed=read_bool(data, "oopsed", False),
         locked_out=locked_out,
+        lockout_reason=reason[:MAX_LOCKOUT_REASON] if locked_out and reason else None,
         state_lost=state_lost,
         card=card,
         card_tag=read_optional_text(data, "card_tag"),
@@ -106,6 +114,9 @@ def read_state(data: Mapping[str, Any]) -> SavedState:
         relay_on_since=read_optional_float(data, "relay_on_since"),
         idle_since=read_optional_float(data, "idle_since"),
         sessions=int(read_optional_float(data, "sessions") or 0),
+        serviced_at_seconds=read_optional_float(data, "serviced_at_seconds") or 0.0,
+        service_due_sent=read_bool(data, "service_due_sent", False),
+        service_locked=read_bool(data, "service_locked", False),
         last_checkin=read_optional_float(data, "last_checkin"),
         telemetry=dict(telemetry),
     )

@@ -1,0 +1,76 @@
+"""Service intervals: hours of use until a machine is due for service (pure).
+
+A machine with `service_interval_hours` (0 = off) counts its relay-on hours since
+the last service (`serviced_at_seconds`, the usage seconds when an admin pressed
+Serviced; while the interval is off it follows the usage, so an interval switched
+on starts then). When the hours run out: one `service_due` event per interval and,
+with `lock_out_when_service_due`, a lockout with the reason SERVICE_DUE_REASON —
+only while the relay is off, so a running session (a cut) is never stopped: the
+lockout waits for the session to end. An always-enabled machine's relay never goes
+off by itself, so it only gets the event. Serviced starts a new interval; it does
+not unlock (unlocking a machine is an admin's separate act).
+
+The lockout goes through `MachineState.set_flags`, which only ever takes power away.
+"""
+
+from dataclasses import replace
+
+from .rules import MachineState
+from .sessions import HOME_ASSISTANT, AccessEvent
+from .settings import MachineSettings
+
+SERVICE_DUE = "service_due"
+SERVICED = "serviced"
+SERVICE_DUE_REASON = "Service due"  # the display's second line (16 characters at most)
+
+
+def hours_until_service(interval_hours: int, used_seconds: float, serviced_at: float) -> float:
+    """Return the hours of use left in the interval (negative: overdue)."""
+    return interval_hours - (used_seconds - serviced_at) / 3600
+
+
+def hours_left(state: MachineState, settings: MachineSettings, now: float) -> float | None:
+    """Return the hours of use left (None: the machine has no service interval)."""
+    if not settings.service_interval_hours:
+        return None
+    return hours_until_service(
+        settings.service_interval_hours, state.usage_hours(now) * 3600, state.serviced_at_seconds
+    )
+
+
+def check_service(state: MachineState, settings: MachineSettings, now: float) -> list[AccessEvent]:
+    """Note a service that came due; lock the machine out once its relay is off."""
+    if not settings.service_interval_hours:
+        state.serviced_at_seconds = state.usage_seconds
+        state.service_due_sent = state.service_locked = False
+        return []
+    left = hours_left(state, settings, now)
+    if left is None or left > 0:
+        return []
+    events: list[AccessEvent] = []
+    if not state.service_due_sent:
+        state.service_due_sent = True
+        member = state.session.full_name or state.session.name if state.session else None
+        events.append(AccessEvent(type=SERVICE_DUE, source=HOME_ASSISTANT, member=member))
+    if (
+        settings.lock_out_when_service_due
+        and not state.service_locked
+        and not state.relay(settings)  # never mid-cut: wait for the session to end
+    ):
+        state.service_locked = True
+        # An admin's lockout (and its reason) may already be in place: it stays.
+        if not state.locked_out:
+            events += [
+                replace(event, reason=SERVICE_DUE) if event.type == "lockout" else event
+                for event in state.set_flags(
+                    settings, now, locked_out=True, reason=SERVICE_DUE_REASON
+                )
+            ]
+    return events
+
+
+def serviced(state: MachineState, now: float) -> list[AccessEvent]:
+    """Start a new interval at the hours used now (the lockout, if any, stays)."""
+    state.serviced_at_seconds = state.usage_hours(now) * 3600
+    state.service_due_sent = state.service_locked = False
+    return [AccessEvent(type=SERVICED, source=HOME_ASSISTANT)]

@@ -1,0 +1,157 @@
+"""Service intervals (`service`) and alert texts (`alert_texts`), without Home Assistant."""
+
+from custom_components.makerspace_hub.machines.alert_texts import alert_text
+from custom_components.makerspace_hub.machines.board_protocol import locked_out_screen
+from custom_components.makerspace_hub.machines.rules import MachineState
+from custom_components.makerspace_hub.machines.service import (
+    SERVICE_DUE,
+    SERVICE_DUE_REASON,
+    check_service,
+    hours_left,
+    hours_until_service,
+    serviced,
+)
+from custom_components.makerspace_hub.machines.sessions import MEMBER, AccessEvent, Session
+from custom_components.makerspace_hub.machines.settings import MachineSettings
+
+HOUR = 3600.0
+LASER = MachineSettings(name="laser", service_interval_hours=10, lock_out_when_service_due=True)
+WARN_ONLY = MachineSettings(name="laser", service_interval_hours=10)
+OFF = MachineSettings(name="laser")
+
+
+def running(usage_hours: float, since: float) -> MachineState:
+    """A laser with `usage_hours` banked and Ada's session running since `since`."""
+    return MachineState(
+        usage_seconds=usage_hours * HOUR,
+        relay_on_since=since,
+        session=Session(
+            kind=MEMBER, name="Ada", started=since, account_id="1", full_name="Ada Tester"
+        ),
+    )
+
+
+def end_session(state: MachineState, now: float) -> None:
+    assert state.relay_on_since is not None
+    state.session = None
+    state.usage_seconds += now - state.relay_on_since
+    state.relay_on_since = None
+
+
+def types(events: list[AccessEvent]) -> list[str]:
+    return [event.type for event in events]
+
+
+def test_hours_until_service_count_down_and_go_negative() -> None:
+    assert hours_until_service(10, 4 * HOUR, 1 * HOUR) == 7
+    assert hours_until_service(10, 12 * HOUR, 0.0) == -2
+    state = running(9, since=0.0)
+    assert hours_left(state, LASER, 0.5 * HOUR) == 0.5  # the running session counts
+    assert hours_left(state, OFF, 0.5 * HOUR) is None
+
+
+def test_an_interval_that_is_off_follows_the_usage_so_it_starts_when_switched_on() -> None:
+    state = MachineState(usage_seconds=500 * HOUR, service_due_sent=True)
+    assert check_service(state, OFF, 0.0) == []
+    assert (state.serviced_at_seconds, state.service_due_sent) == (500 * HOUR, False)
+    assert hours_left(state, LASER, 0.0) == 10  # not 490 h overdue
+
+
+def test_a_running_session_is_never_cut_the_lockout_waits_for_its_end() -> None:
+    state = running(9.5, since=0.0)
+    assert check_service(state, LASER, 0.4 * HOUR) == []
+    events = check_service(state, LASER, 0.6 * HOUR)
+    assert types(events) == [SERVICE_DUE]
+    assert events[0].member == "Ada Tester"
+    assert state.relay(LASER)
+    assert not state.locked_out
+    assert check_service(state, LASER, 2 * HOUR) == []  # one event per interval
+    assert state.relay(LASER)
+    assert not state.locked_out
+    end_session(state, 2 * HOUR)
+    events = check_service(state, LASER, 2 * HOUR)
+    assert [(e.type, e.reason) for e in events] == [("lockout", SERVICE_DUE)]
+    assert state.locked_out
+    assert state.lockout_reason == SERVICE_DUE_REASON
+    assert state.reply(LASER).display == "Down for\nService due"
+    assert not state.reply(LASER).relay
+    assert check_service(state, LASER, 3 * HOUR) == []
+
+
+def test_an_unlocked_overdue_machine_is_not_locked_out_again_in_the_same_interval() -> None:
+    state = MachineState(usage_seconds=11 * HOUR)
+    assert types(check_service(state, LASER, 0.0)) == [SERVICE_DUE, "lockout"]
+    state.set_flags(LASER, 1.0, locked_out=False)  # the admin's decision
+    assert state.lockout_reason is None
+    assert check_service(state, LASER, 2.0) == []
+    assert not state.locked_out
+
+
+def test_without_the_option_a_due_service_only_reports() -> None:
+    state = MachineState(usage_seconds=11 * HOUR)
+    assert types(check_service(state, WARN_ONLY, 0.0)) == [SERVICE_DUE]
+    assert not state.locked_out
+    assert state.reply(WARN_ONLY).display.startswith("Please Insert")
+
+
+def test_an_admins_lockout_and_its_reason_stay() -> None:
+    state = MachineState(usage_seconds=11 * HOUR)
+    state.set_flags(LASER, 0.0, locked_out=True, reason="New tube")
+    assert types(check_service(state, LASER, 0.0)) == [SERVICE_DUE]
+    assert state.lockout_reason == "New tube"
+
+
+def test_an_always_enabled_machine_only_reports() -> None:
+    always = MachineSettings(
+        name="compressor",
+        always_enabled=True,
+        service_interval_hours=1,
+        lock_out_when_service_due=True,
+    )
+    state = MachineState(usage_seconds=0.0, relay_on_since=0.0)
+    assert types(check_service(state, always, 2 * HOUR)) == [SERVICE_DUE]
+    assert not state.locked_out
+    assert state.relay(always)
+
+
+def test_serviced_starts_a_new_interval_and_keeps_the_lockout() -> None:
+    state = MachineState(usage_seconds=11 * HOUR)
+    check_service(state, LASER, 0.0)
+    assert types(serviced(state, 0.0)) == ["serviced"]
+    assert state.locked_out  # unlocking is an admin's separate act
+    assert hours_left(state, LASER, 0.0) == 10
+    assert (state.service_due_sent, state.service_locked) == (False, False)
+    state.usage_seconds += 10 * HOUR
+    assert types(check_service(state, LASER, 0.0)) == [SERVICE_DUE]  # the next interval
+
+
+def test_the_lockout_screen_shows_the_reason_as_text() -> None:
+    assert locked_out_screen(None)[0] == "Down for\nmaintenance"
+    assert locked_out_screen("New {name}")[0].format(name="x") == "Down for\nNew {name}"
+    assert locked_out_screen("a" * 20)[0] == "Down for\n" + "a" * 16
+
+
+def test_a_lockout_without_a_reason_keeps_the_one_shown_and_unlock_clears_it() -> None:
+    state = MachineState()
+    state.set_flags(OFF, 0.0, locked_out=True)
+    assert state.lockout_reason is None
+    state.set_flags(OFF, 0.0, locked_out=True, reason="Blade")
+    assert state.reply(OFF).display == "Down for\nBlade"
+    state.set_flags(OFF, 0.0, locked_out=True)
+    assert state.lockout_reason == "Blade"
+    state.set_flags(OFF, 0.0, oopsed=False, locked_out=False)
+    assert state.lockout_reason is None
+
+
+def test_alert_texts_name_the_machine_and_the_interval() -> None:
+    title, message = alert_text(AccessEvent(type=SERVICE_DUE), LASER)
+    assert title == "laser is due for service"
+    assert "10 h" in message
+    assert "locks out when the running session ends" in message
+    _, message = alert_text(AccessEvent(type=SERVICE_DUE), WARN_ONLY)
+    assert "locks out" not in message
+    assert alert_text(AccessEvent(type="lockout", member="Ada"), OFF) == (
+        "laser was locked out",
+        "laser was locked out (in use by Ada). It stays off until an admin clears it.",
+    )
+    assert "guessing" in alert_text(AccessEvent(type="guessing"), OFF)[0]
