@@ -96,6 +96,7 @@ async def test_the_demo_sets_up_and_its_boards_and_printer_work(
     # The laser logs an idle member out (its board reports the current).
     laser = next(m for m in hub.machines.values() if m.name == LASER.name)
     assert laser.settings.idle_logout_minutes == LASER.idle_logout_minutes == 1
+    assert laser.settings.service_interval_hours == 1
     assert hass.states.get("camera.demo_printer_camera") is not None
 
     # The boards: the laser on its own URL, the imported machines on the hub's.

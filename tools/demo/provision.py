@@ -136,6 +136,9 @@ async def async_provision(
             "idle_logout_minutes": LASER.idle_logout_minutes,
             "idle_current_amps": 0.5,
             "max_session_minutes": 0,
+            # A short interval, so that its hours until service visibly count down.
+            "service_interval_hours": 1,
+            "lock_out_when_service_due": False,
             "has_second_relay": False,
         },
     )
