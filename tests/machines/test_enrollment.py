@@ -455,10 +455,13 @@ async def test_who_may_enroll_and_where(
 
 
 def device_of(hass: HomeAssistant, hub: MockConfigEntry, name: str) -> str:
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, subentry_by_title(hub, name).subentry_id)}
+    # (Not `async_get_device`: deprecated in the newest Home Assistant.)
+    subentry_id = subentry_by_title(hub, name).subentry_id
+    (device,) = (
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), hub.entry_id)
+        if (DOMAIN, subentry_id) in device.identifiers
     )
-    assert device is not None
     return device.id
 
 
