@@ -29,7 +29,7 @@ from custom_components.makerspace_hub.const import (
     DEFAULT_USERS_FILE,
     DOMAIN,
 )
-from custom_components.makerspace_hub.machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
+from custom_components.makerspace_hub.machines.board_ids import CONF_RETIRED_WEBHOOK_IDS
 from tools.fake_ml_api import FakeMlApi
 
 from .conftest import make_hub_entry, setup_hub

@@ -36,6 +36,7 @@ PURE = {
     "machines.record",
     "machines.sessions",
     "machines.reboots",
+    "machines.board_ids",
     "machines.session_limits",
     "machines.service",
     "machines.alert_texts",

@@ -14,7 +14,7 @@ from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_ML_API_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .hub import OWNER_KINDS, MakerspaceConfigEntry, MakerspaceHub
-from .machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
+from .machines.board_ids import CONF_RETIRED_WEBHOOK_IDS
 
 TO_REDACT = {
     CONF_WEBHOOK_ID,

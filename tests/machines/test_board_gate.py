@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import CONF_NAME, CONF_WEBHOOK_ID, DOMAIN
 from custom_components.makerspace_hub.hub_options import HubOptions
-from custom_components.makerspace_hub.machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
+from custom_components.makerspace_hub.machines.board_ids import CONF_RETIRED_WEBHOOK_IDS
 from custom_components.makerspace_hub.storage.state_files import encode_state
 
 from ..conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub, subentry_by_title

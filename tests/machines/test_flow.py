@@ -25,7 +25,7 @@ from custom_components.makerspace_hub.const import (
     MAX_SESSION_LIMIT_MINUTES,
     SUBENTRY_MACHINE,
 )
-from custom_components.makerspace_hub.machines.board_urls import CONF_RETIRED_WEBHOOK_IDS
+from custom_components.makerspace_hub.machines.board_ids import CONF_RETIRED_WEBHOOK_IDS
 
 from ..conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub, subentry_by_title
 from ..flow_helpers import MILL, configure_flow, reconfigure_flow, setup_mill_hub, start_flow

@@ -41,6 +41,12 @@ from homeassistant.util.hass_dict import HassKey
 from ..const import CONF_NAME, DOMAIN, LOGGER
 from ..hub_options import HubOptions
 from ..validation import InvalidConfigError
+from .board_ids import (
+    CONF_RETIRED_WEBHOOK_IDS,
+    board_ids,
+    machine_named,
+    still_retired,
+)
 from .board_protocol import (
     HUB_FAILED,
     HUB_NOT_RUNNING,
@@ -52,12 +58,6 @@ from .board_protocol import (
     BoardRequestError,
     BoardUpdate,
     Screen,
-)
-from .board_urls import (
-    CONF_RETIRED_WEBHOOK_IDS,
-    board_ids,
-    machine_named,
-    still_retired,
 )
 from .machine import Machine
 from .running_machines import RunningMachines

@@ -1,28 +1,8 @@
-"""A hub entry's board URLs: the ones that answer, and the retired ones that answer "off".
-
-Every hub has one board URL and each machine its own (a webhook id in the entry or
-subentry data). A URL that stops being one (a new URL was issued, its machine was
-removed) is retired: it is kept in the hub entry's data, so it keeps answering relay
-off ("New URL needed") and never judges a card again. `board_gate` registers both.
-"""
+"""The URL a board posts to: Home Assistant's own address on the LAN, and its webhook."""
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-
-from ..const import CONF_NAME, CONF_WEBHOOK_ID, SUBENTRY_MACHINE
-
-# Hub entry data: the retired board URLs, oldest first, as [webhook id, machine
-# subentry id or None for the hub's URL]. Kept in the entry rather than in a Store of
-# their own: the entry is saved in the same write as the change that retires an id
-# (so no restart can come between "not a board URL any more" and "retired"), it goes
-# away with the hub, and a backup carries it with the ids it guards.
-CONF_RETIRED_WEBHOOK_IDS = "retired_webhook_ids"
-# Past this many the oldest gets Home Assistant's empty 200 (boards treat it as no reply).
-MAX_RETIRED_WEBHOOK_IDS = 50
-
-type BoardIds = dict[str, str | None]  # webhook id -> machine subentry id (None: the hub's)
 
 
 def board_url(hass: HomeAssistant, webhook_id: str) -> str:
@@ -32,68 +12,3 @@ def board_url(hass: HomeAssistant, webhook_id: str) -> str:
         return get_url(hass, allow_external=False, allow_cloud=False) + path
     except NoURLAvailableError:
         return f"http://<home-assistant-address>:8123{path}"
-
-
-def board_ids(entry: ConfigEntry) -> BoardIds:
-    """Return the entry's board URLs: webhook id -> machine subentry id (None: the hub's)."""
-    ids: BoardIds = {}
-    if isinstance(hub_id := entry.data.get(CONF_WEBHOOK_ID), str) and hub_id:
-        ids[hub_id] = None
-    for subentry in entry.subentries.values():
-        webhook_id = subentry.data.get(CONF_WEBHOOK_ID)
-        if (
-            subentry.subentry_type == SUBENTRY_MACHINE
-            and isinstance(webhook_id, str)
-            and webhook_id
-        ):
-            ids.setdefault(webhook_id, subentry.subentry_id)
-    return ids
-
-
-def retired_ids(entry: ConfigEntry) -> BoardIds:
-    """Return the entry's retired board URLs, oldest first (unreadable items skipped)."""
-    raw = entry.data.get(CONF_RETIRED_WEBHOOK_IDS)
-    retired: BoardIds = {}
-    for item in raw if isinstance(raw, list) else []:
-        if (
-            isinstance(item, list | tuple)
-            and len(item) == 2
-            and isinstance(item[0], str)
-            and (item[1] is None or isinstance(item[1], str))
-        ):
-            retired[item[0]] = item[1]
-    return retired
-
-
-def still_retired(entry: ConfigEntry, current: BoardIds, seen: BoardIds) -> BoardIds:
-    """Return the retired URLs to keep: the stored ones and those `seen` that went away.
-
-    `current` are the entry's board URLs now, `seen` those when last looked at. A URL
-    that is a board URL again is no longer retired; past MAX_RETIRED_WEBHOOK_IDS the
-    oldest go.
-    """
-    retired = retired_ids(entry)
-    retired |= {
-        webhook_id: machine
-        for webhook_id, machine in seen.items()
-        if webhook_id not in current and webhook_id not in retired
-    }
-    return dict(
-        [
-            (webhook_id, machine)
-            for webhook_id, machine in retired.items()
-            if webhook_id not in current
-        ][-MAX_RETIRED_WEBHOOK_IDS:]
-    )
-
-
-def machine_named(entry: ConfigEntry, name: str) -> str | None:
-    """Return the subentry id of the entry's machine with this name (None: none)."""
-    return next(
-        (
-            subentry.subentry_id
-            for subentry in entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_MACHINE and subentry.data.get(CONF_NAME) == name
-        ),
-        None,
-    )
