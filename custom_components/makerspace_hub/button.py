@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import SUBENTRY_MACHINE
 from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
-from .machines.authority import async_require_machine_usable
+from .machines.authority import async_require_machine_admin, async_require_machine_usable
 from .machines.machine import Machine
 
 PARALLEL_UPDATES = 0
@@ -29,6 +29,8 @@ class MachineButtonDescription(ButtonEntityDescription):
     press_fn: Callable[[Machine], None]
     # True: pressing makes the machine usable again, so the caller is checked first.
     makes_usable: bool = False
+    # True: for admins and automations only, even where every user may make usable.
+    admins_only: bool = False
     exists_fn: Callable[[Machine], bool] = lambda _: True
 
 
@@ -49,7 +51,7 @@ BUTTONS = (
         key="serviced",
         translation_key="serviced",
         press_fn=lambda machine: machine.async_serviced(),
-        makes_usable=True,
+        admins_only=True,
         exists_fn=lambda machine: machine.settings.service_interval_hours > 0,
     ),
 )
@@ -71,7 +73,9 @@ class MachineButton(MakerspaceEntity[Machine], ButtonEntity):
 
     async def async_press(self) -> None:
         """Act, once the caller may (Clear is for admins and automations)."""
-        if self.entity_description.makes_usable:
+        if self.entity_description.admins_only:
+            await async_require_machine_admin(self.hass, self._context, self.source)
+        elif self.entity_description.makes_usable:
             await async_require_machine_usable(self.hass, self._context, self.source)
         self.entity_description.press_fn(self.source)
 

@@ -38,8 +38,10 @@ from custom_components.makerspace_hub.machines.members import parse_members
 from custom_components.makerspace_hub.machines.rules import MachineState
 from custom_components.makerspace_hub.machines.sessions import (
     CARD_UNKNOWN,
+    MEMBER,
     AccessRefusedError,
     Roster,
+    Session,
 )
 from custom_components.makerspace_hub.machines.settings import MachineSettings
 
@@ -491,3 +493,17 @@ async def test_home_assistant_stopping_ends_the_enrollment(
         await task
     assert err.value.translation_key == "enroll_stopped"
     assert machine_of(hub, "metal-mill").reply.display == "Please Insert\nRFID Card"
+
+
+def test_no_enrollment_while_a_session_exists_even_with_the_relay_off() -> None:
+    # A session whose relay is off (here: throttled, as a restored file may hold)
+    # belongs to its card: capturing another card must never leave it tied to that.
+    state = MachineState(
+        card=None,
+        session=Session(kind=MEMBER, name="Ada", started=0.0, account_id="1"),
+        throttled_until=10**12,
+    )
+    settings = MachineSettings(name="laser", authorizations_or=("Metal Mill",))
+    assert not state.relay(settings)
+    with pytest.raises(AccessRefusedError, match="machine_in_use"):
+        Enrollment().start(state, settings, stopped=False)

@@ -490,7 +490,8 @@ class SafetyRulesWithServiceInterval(SafetyRulesWithSessionLimits):
             assert not locked_was
             self.model.locked = True
         if self.state.service_due_sent and not relay_was:
-            assert self.state.service_locked  # at the session's end at the latest
+            # At the session's end at the latest; an admin's lockout in place stays.
+            assert self.state.service_locked or self.state.locked_out
         super().after_reply()
 
     @rule()

@@ -99,6 +99,20 @@ def test_an_admins_lockout_and_its_reason_stay() -> None:
     state.set_flags(LASER, 0.0, locked_out=True, reason="New tube")
     assert types(check_service(state, LASER, 0.0)) == [SERVICE_DUE]
     assert state.lockout_reason == "New tube"
+    # The admin fixes the tube and unlocks: the overdue service locks it out now.
+    state.set_flags(LASER, 1.0, locked_out=False)
+    assert types(check_service(state, LASER, 2.0)) == ["lockout"]
+    assert state.lockout_reason == SERVICE_DUE_REASON
+
+
+def test_a_longer_interval_makes_the_next_run_out_count_again() -> None:
+    state = MachineState(usage_seconds=11 * HOUR)
+    assert types(check_service(state, WARN_ONLY, 0.0)) == [SERVICE_DUE]
+    longer = MachineSettings(name="laser", service_interval_hours=20)
+    assert check_service(state, longer, 1.0) == []
+    assert not state.service_due_sent  # no longer due: the problem sensor clears
+    state.usage_seconds = 21 * HOUR
+    assert types(check_service(state, longer, 2.0)) == [SERVICE_DUE]
 
 
 def test_an_always_enabled_machine_only_reports() -> None:
@@ -131,13 +145,17 @@ def test_the_lockout_screen_shows_the_reason_as_text() -> None:
     assert locked_out_screen("a" * 20)[0] == "Down for\n" + "a" * 16
 
 
-def test_a_lockout_without_a_reason_keeps_the_one_shown_and_unlock_clears_it() -> None:
+def test_a_lockout_keeps_its_reason_until_unlocked() -> None:
     state = MachineState()
     state.set_flags(OFF, 0.0, locked_out=True)
     assert state.lockout_reason is None
+    state.set_flags(OFF, 0.0, oopsed=False, locked_out=False)
     state.set_flags(OFF, 0.0, locked_out=True, reason="Blade")
     assert state.reply(OFF).display == "Down for\nBlade"
     state.set_flags(OFF, 0.0, locked_out=True)
+    assert state.lockout_reason == "Blade"
+    # Locking out a locked-out machine (open to every user) never rewrites its reason.
+    state.set_flags(OFF, 0.0, locked_out=True, reason="Anything")
     assert state.lockout_reason == "Blade"
     state.set_flags(OFF, 0.0, oopsed=False, locked_out=False)
     assert state.lockout_reason is None

@@ -212,3 +212,29 @@ async def test_a_service_due_with_the_relay_off_locks_out_at_once(
     freezer.tick(timedelta(minutes=61))
     assert screen(await board.post()) == SERVICE_DUE
     assert machine_of(laser_hub, "laser").state.service_due_sent
+
+
+async def test_serviced_stays_for_admins_where_every_user_may_make_usable(
+    hass: HomeAssistant, config_dir: Path, hass_admin_user: MockUser
+) -> None:
+    write_members(config_dir, members(dt_util.now().date()))
+    laser = machine("laser", authorizations_or=["Metal Mill"], service_interval_hours=1)
+    hub = await setup_hub(
+        hass, make_hub_entry({"non_admins_make_usable": True}, [*MACHINES, laser])
+    )
+    button = entity(hass, hub, "button", "laser", "serviced")
+    member = await hass.auth.async_create_user("Shop tablet", group_ids=[GROUP_ID_USER])
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "button",
+            "press",
+            {"entity_id": button},
+            blocking=True,
+            context=Context(user_id=member.id),
+        )
+    assert err.value.translation_key == "admin_required"
+    # The option still lets the same user clear the machine (it makes it usable).
+    clear = entity(hass, hub, "button", "laser", "clear")
+    await hass.services.async_call(
+        "button", "press", {"entity_id": clear}, blocking=True, context=Context(user_id=member.id)
+    )

@@ -12,7 +12,7 @@ with `async_register_admin_service`: that guards a whole domain's action, not on
 operation of an entity, and it drops action responses on Home Assistant 2025.4.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -83,4 +83,18 @@ async def async_require_machine_usable(
     """Return the caller of a make-usable operation on `machine`; raise if refused."""
     caller = await async_identify(hass, context)
     check_machine_usable(caller, machine)
+    return caller
+
+
+async def async_require_machine_admin(
+    hass: HomeAssistant, context: Context | None, machine: "Machine"
+) -> Caller:
+    """Return the caller, an admin or an automation; raise otherwise, whatever the option.
+
+    For what a hub's `non_admins_make_usable` does not hand to every user: saying a
+    machine was serviced (it postpones a service lockout).
+    """
+    caller = await async_identify(hass, context)
+    options = replace(machine.options, non_admins_make_usable=False)
+    check_make_usable(caller, options, machine.settings.display_name)
     return caller

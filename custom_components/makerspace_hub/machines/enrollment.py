@@ -60,7 +60,9 @@ class Enrollment:
             raise AccessRefusedError("enroll_stopped")
         if self.waiting:
             raise AccessRefusedError("enroll_busy")
-        if state.relay(settings):
+        if state.relay(settings) or state.session is not None:
+            # A session (even one whose relay is off, e.g. while throttled) belongs
+            # to its card: a capture must never leave it tied to another card.
             raise AccessRefusedError("machine_in_use")
         self.waiting, self.captured = True, None
 
@@ -80,7 +82,7 @@ class Enrollment:
     ) -> tuple[list[AccessEvent], CapturedCard | None]:
         """Apply a board's post to `state`; return its events and the card captured."""
         fob = update.fob
-        if not self.waiting or fob is None:
+        if not self.waiting or fob is None or state.session is not None:
             return state.apply_update(update, settings, roster, now), None
         digest = roster.keys.digest(fob)
         if state.card in (CARD_UNKNOWN, digest):

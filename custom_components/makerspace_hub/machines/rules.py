@@ -314,8 +314,8 @@ class MachineState(MachineRecord):
             self.notice = None
         if not self.locked_out:
             self.state_lost, self.lockout_reason = False, None
-        elif locked_out and reason:
-            self.lockout_reason = reason
+        elif reason and any(event.type == "lockout" for event in events):
+            self.lockout_reason = reason  # only when locking: a lockout keeps its reason
         self._sync_relay(settings, now)
         return events
 

@@ -46,26 +46,27 @@ def check_service(state: MachineState, settings: MachineSettings, now: float) ->
         return []
     left = hours_left(state, settings, now)
     if left is None or left > 0:
+        # Not due (again: Serviced, or a longer interval): the next run-out counts anew.
+        state.service_due_sent = state.service_locked = False
         return []
     events: list[AccessEvent] = []
     if not state.service_due_sent:
         state.service_due_sent = True
         member = state.session.full_name or state.session.name if state.session else None
         events.append(AccessEvent(type=SERVICE_DUE, source=HOME_ASSISTANT, member=member))
+    # An admin's lockout (and its reason) may already be in place: it stays, and the
+    # service lockout follows when the admin unlocks the overdue machine.
     if (
         settings.lock_out_when_service_due
         and not state.service_locked
+        and not state.locked_out
         and not state.relay(settings)  # never mid-cut: wait for the session to end
     ):
         state.service_locked = True
-        # An admin's lockout (and its reason) may already be in place: it stays.
-        if not state.locked_out:
-            events += [
-                replace(event, reason=SERVICE_DUE) if event.type == "lockout" else event
-                for event in state.set_flags(
-                    settings, now, locked_out=True, reason=SERVICE_DUE_REASON
-                )
-            ]
+        events += [
+            replace(event, reason=SERVICE_DUE) if event.type == "lockout" else event
+            for event in state.set_flags(settings, now, locked_out=True, reason=SERVICE_DUE_REASON)
+        ]
     return events
 
 
