@@ -9,6 +9,7 @@ from custom_components.makerspace_hub.machines.service import (
     check_service,
     hours_left,
     hours_until_service,
+    lock_before_card,
     serviced,
 )
 from custom_components.makerspace_hub.machines.sessions import MEMBER, AccessEvent, Session
@@ -173,3 +174,35 @@ def test_alert_texts_name_the_machine_and_the_interval() -> None:
         "laser was locked out (in use by Ada). It stays off until an admin clears it.",
     )
     assert "guessing" in alert_text(AccessEvent(type="guessing"), OFF)[0]
+
+
+def test_a_card_swap_on_an_overdue_machine_locks_out_before_the_new_card() -> None:
+    state = running(usage_hours=9.5, since=0.0)
+    state.card = "ada-digest"
+    assert types(check_service(state, LASER, HOUR)) == [SERVICE_DUE]  # mid-cut: waits
+    assert state.relay(LASER)
+    assert lock_before_card(state, LASER, "ada-digest", HOUR + 1) == []  # a heartbeat
+    events = lock_before_card(state, LASER, "grace-digest", HOUR + 2)  # Ada's card goes
+    assert types(events) == ["lockout", "logout"]
+    assert state.locked_out
+    assert state.lockout_reason == SERVICE_DUE_REASON
+    assert not state.relay(LASER)
+
+
+def test_no_early_lockout_without_a_due_one_waiting() -> None:
+    for settings, usage in ((LASER, 1.0), (WARN_ONLY, 11.0)):
+        state = running(usage_hours=usage, since=0.0)
+        state.card = "ada-digest"
+        check_service(state, settings, HOUR)
+        assert lock_before_card(state, settings, None, HOUR + 1) == []
+        assert not state.locked_out
+    always = MachineSettings(
+        name="compressor",
+        always_enabled=True,
+        service_interval_hours=1,
+        lock_out_when_service_due=True,
+    )
+    state = running(usage_hours=2.0, since=0.0)
+    state.card = "ada-digest"
+    check_service(state, always, HOUR)
+    assert lock_before_card(state, always, None, HOUR + 1) == []

@@ -33,7 +33,7 @@ from .enrollment import CapturedCard, Enrollment
 from .fob_keys import FobKeys
 from .members import Members
 from .rules import MachineState
-from .service import SERVICE_DUE, check_service, serviced
+from .service import SERVICE_DUE, check_service, lock_before_card, serviced
 from .sessions import AccessEvent, AccessRefusedError, Roster
 from .settings import MachineSettings
 
@@ -199,12 +199,14 @@ class Machine(EventSource[AccessEvent]):
     def async_handle_update(self, update: BoardUpdate) -> Reply:
         """Apply a board's post and return its reply, from memory."""
         if self._running:
+            now, digest = time.time(), self.keys.digest(update.fob) if update.fob else None
+            early = lock_before_card(self.state, self.settings, digest, now)
             events, card = self._enrollment.apply_update(
-                self.state, update, self.settings, self._roster(), time.time()
+                self.state, update, self.settings, self._roster(), now
             )
             if card is not None:
                 self._end_enrollment(card)
-            self._commit(events)
+            self._commit([*early, *events])
             if self._online_check is None:  # else the armed check looks at this post
                 self._expect_quiet(ONLINE_WINDOW.total_seconds())
         return self.reply

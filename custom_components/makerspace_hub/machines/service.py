@@ -54,20 +54,42 @@ def check_service(state: MachineState, settings: MachineSettings, now: float) ->
         state.service_due_sent = True
         member = state.session.full_name or state.session.name if state.session else None
         events.append(AccessEvent(type=SERVICE_DUE, source=HOME_ASSISTANT, member=member))
-    # An admin's lockout (and its reason) may already be in place: it stays, and the
-    # service lockout follows when the admin unlocks the overdue machine.
-    if (
+    if _lockout_pending(state, settings) and not state.relay(settings):
+        events += _lock_out(state, settings, now)  # never mid-cut: once the relay is off
+    return events
+
+
+def lock_before_card(
+    state: MachineState, settings: MachineSettings, digest: str | None, now: float
+) -> list[AccessEvent]:
+    """Lock out before a post whose card (`digest`) ends the session, if a lockout waits.
+
+    The session ends anyway (its card is leaving): locking out first means no other
+    card starts the overdue machine in the same post (a card swap).
+    """
+    leaving = digest != state.card and state.session is not None
+    if not leaving or settings.always_enabled or not _lockout_pending(state, settings):
+        return []
+    return _lock_out(state, settings, now)
+
+
+def _lockout_pending(state: MachineState, settings: MachineSettings) -> bool:
+    # Due and noted (check_service), not done yet. An admin's lockout (and its reason)
+    # may already be in place: it stays, and the service lockout follows the unlock.
+    return (
         settings.lock_out_when_service_due
+        and state.service_due_sent
         and not state.service_locked
         and not state.locked_out
-        and not state.relay(settings)  # never mid-cut: wait for the session to end
-    ):
-        state.service_locked = True
-        events += [
-            replace(event, reason=SERVICE_DUE) if event.type == "lockout" else event
-            for event in state.set_flags(settings, now, locked_out=True, reason=SERVICE_DUE_REASON)
-        ]
-    return events
+    )
+
+
+def _lock_out(state: MachineState, settings: MachineSettings, now: float) -> list[AccessEvent]:
+    state.service_locked = True
+    return [
+        replace(event, reason=SERVICE_DUE) if event.type == "lockout" else event
+        for event in state.set_flags(settings, now, locked_out=True, reason=SERVICE_DUE_REASON)
+    ]
 
 
 def serviced(state: MachineState, now: float) -> list[AccessEvent]:
