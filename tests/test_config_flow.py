@@ -19,13 +19,16 @@ from custom_components.makerspace_hub.const import (
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PRINT_WARNING_ALERTS,
+    CONF_RECORD_USAGE,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
+    CONF_USAGE_RETENTION_DAYS,
     CONF_USERS_FILE,
     CONF_WEBHOOK_ID,
     CONF_WEBHOOKS_ALLOW_INTERNET,
     DEFAULT_EXPIRY_GRACE_DAYS,
     DEFAULT_RECORDINGS_DIR,
+    DEFAULT_USAGE_RETENTION_DAYS,
     DEFAULT_USERS_FILE,
     DOMAIN,
 )
@@ -62,6 +65,8 @@ async def test_user_step_creates_hub_with_default_options(hass: HomeAssistant) -
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
         CONF_NON_ADMINS_MAKE_USABLE: False,
+        CONF_RECORD_USAGE: True,
+        CONF_USAGE_RETENTION_DAYS: DEFAULT_USAGE_RETENTION_DAYS,
     }
 
 
@@ -181,6 +186,8 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
                 CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123/",
                 CONF_RECORDINGS_DIR: "media/hives",
                 CONF_OOPS_ALERTS: True,
+                CONF_RECORD_USAGE: False,
+                CONF_USAGE_RETENTION_DAYS: 365.0,
             }
         ),
     )
@@ -196,6 +203,8 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
         CONF_NON_ADMINS_MAKE_USABLE: False,
+        CONF_RECORD_USAGE: False,
+        CONF_USAGE_RETENTION_DAYS: 365,
     }
     assert ml_api.requests == ["/hc/", "/p/"]
 

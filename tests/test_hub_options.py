@@ -34,6 +34,22 @@ def test_hub_options_reject_bad_grace_periods(days: object) -> None:
         HubOptions.from_options({"expiry_grace_days": days})
 
 
+def test_hub_options_record_usage_for_three_years_by_default() -> None:
+    options = HubOptions.from_options({})
+    assert options.record_usage is True
+    assert options.usage_retention_days == 1096
+    kept = HubOptions.from_options({"record_usage": False, "usage_retention_days": 30.0})
+    assert (kept.record_usage, kept.usage_retention_days) == (False, 30)
+    assert HubOptions.from_options(kept.as_options()) == kept
+
+
+@pytest.mark.parametrize("days", [0, -5, 36526, 2.5, "a year", None])
+def test_hub_options_reject_bad_usage_retention(days: object) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        HubOptions.from_options({"usage_retention_days": days})
+    assert err.value.field == "usage_retention_days"
+
+
 def test_resolve_config_path() -> None:
     assert (
         resolve_config_path("makerspace_hub/users.json", "/config")

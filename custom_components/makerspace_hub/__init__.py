@@ -30,6 +30,7 @@ from .const import DOMAIN
 from .entity import async_sync_devices
 from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_subentry_issue_id
 from .machines.board_gate import DATA_GATE, BoardGate
+from .machines.usage_report import UsageReportView
 from .printers.frames import DATA_FRAMES, FrameStore, FrameView
 from .services import async_setup_services
 from .storage.hub_storage import DATA_STORAGE, StateStorage
@@ -53,6 +54,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gate.async_start()
     frames = hass.data[DATA_FRAMES] = FrameStore()
     hass.http.register_view(FrameView(frames))
+    hass.http.register_view(UsageReportView())
     async_setup_services(hass)
 
     async def flush_on_stop(_event: Event) -> None:
@@ -98,6 +100,13 @@ async def _async_start_hub(
         _until_stop(
             hass,
             async_track_time_change(hass, hub.async_recheck_machines, hour=0, minute=0, second=5),
+        )
+    )
+    # Usage records past their retention go at night, when the machines rest.
+    entry.async_on_unload(
+        _until_stop(
+            hass,
+            async_track_time_change(hass, hub.async_purge_usage, hour=3, minute=15, second=0),
         )
     )
     entry.async_on_unload(entry.add_update_listener(_async_entry_changed))

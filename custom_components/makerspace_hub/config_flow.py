@@ -42,13 +42,17 @@ from .const import (
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PRINT_WARNING_ALERTS,
+    CONF_RECORD_USAGE,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
+    CONF_USAGE_RETENTION_DAYS,
     CONF_USERS_FILE,
     CONF_WEBHOOK_ID,
     CONF_WEBHOOKS_ALLOW_INTERNET,
+    DEFAULT_USAGE_RETENTION_DAYS,
     DOMAIN,
     MAX_EXPIRY_GRACE_DAYS,
+    MAX_USAGE_RETENTION_DAYS,
 )
 from .hub import OWNER_KINDS
 from .hub_options import HubOptions
@@ -193,6 +197,18 @@ def _options_schema(hass: HomeAssistant) -> vol.Schema:
             vol.Required(CONF_WEBHOOKS_ALLOW_INTERNET): BooleanSelector(),
             # A default: clients that predate the option (the demo's provisioning) omit it.
             vol.Required(CONF_NON_ADMINS_MAKE_USABLE, default=False): BooleanSelector(),
+            vol.Required(CONF_RECORD_USAGE, default=True): BooleanSelector(),
+            vol.Required(
+                CONF_USAGE_RETENTION_DAYS, default=DEFAULT_USAGE_RETENTION_DAYS
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=MAX_USAGE_RETENTION_DAYS,
+                    step=1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="days",
+                )
+            ),
         }
     )
 

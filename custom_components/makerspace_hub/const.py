@@ -26,9 +26,13 @@ CONF_WEBHOOKS_ALLOW_INTERNET: Final = "webhooks_allow_internet"
 CONF_OOPS_ALERTS: Final = "oops_alerts"
 CONF_PRINT_WARNING_ALERTS: Final = "print_warning_alerts"
 CONF_NON_ADMINS_MAKE_USABLE: Final = "non_admins_make_usable"
+CONF_RECORD_USAGE: Final = "record_usage"
+CONF_USAGE_RETENTION_DAYS: Final = "usage_retention_days"
 
 DEFAULT_USERS_FILE: Final = "makerspace_hub/users.json"
 DEFAULT_EXPIRY_GRACE_DAYS: Final = 7
+DEFAULT_USAGE_RETENTION_DAYS: Final = 1096  # three years, a leap day included
+MAX_USAGE_RETENTION_DAYS: Final = 36525  # a hundred years
 DEFAULT_RECORDINGS_DIR: Final = "media/makerspace_hub"
 MAX_EXPIRY_GRACE_DAYS: Final = 365
 

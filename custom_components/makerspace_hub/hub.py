@@ -39,6 +39,7 @@ from .machines.installation import async_get_fob_keys
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
 from .machines.settings import MachineSettings
+from .machines.usage_log import UsageLog, usage_log_of
 from .owner import Owner
 from .printers.flow import PrinterSubentryFlow
 from .printers.frames import FrameStore
@@ -71,7 +72,7 @@ class OwnerKind[S: OwnerSettings]:
 def _build_machine(
     hub: "MakerspaceHub", subentry_id: str, settings: MachineSettings, store: OwnerStore
 ) -> Machine:
-    return Machine(
+    machine = Machine(
         hub.hass,
         subentry_id,
         settings,
@@ -81,6 +82,9 @@ def _build_machine(
         members=lambda: hub.members_file.members,
         entry_id=hub.entry_id,
     )
+    if hub.options.record_usage:
+        hub.usage.follow(machine, subentry_id, settings.name)
+    return machine
 
 
 def _build_printer(
@@ -171,6 +175,7 @@ class MakerspaceHub:
     members_file: MembersFile
     ml_service: MLService
     fob_keys: FobKeys
+    usage: UsageLog  # the machines' usage records
     # The valid subentries: subentry id -> (kind, settings), in the entry's order.
     subentries: dict[str, tuple[OwnerKind[Any], OwnerSettings]] = field(default_factory=dict)
     stores: dict[str, OwnerStore] = field(default_factory=dict)
@@ -216,6 +221,11 @@ class MakerspaceHub:
                 yield subentry_id, settings
 
     @callback
+    def async_purge_usage(self, *_: Any) -> None:
+        """Delete the usage records past the hub's retention (nightly)."""
+        self.usage.async_purge(self.options.usage_retention_days)
+
+    @callback
     def async_recheck_machines(self, *_: Any) -> None:
         """Re-judge every running session (members changed, a new day began)."""
         for machine in self.machines.values():
@@ -248,6 +258,7 @@ class MakerspaceHub:
             ),
             ml_service=MLService(hass, entry.entry_id, options, frames),
             fob_keys=await async_get_fob_keys(hass),
+            usage=usage_log_of(hass, storage),
         )
         storage.alerts = AlertSender(hass, options, entry.entry_id)
         hub.built_from = entry_contents(entry)

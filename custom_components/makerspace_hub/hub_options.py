@@ -15,14 +15,18 @@ from .const import (
     CONF_NOTIFY_SERVICES,
     CONF_OOPS_ALERTS,
     CONF_PRINT_WARNING_ALERTS,
+    CONF_RECORD_USAGE,
     CONF_RECORDINGS_DIR,
     CONF_SNAPSHOT_BASE_URL,
+    CONF_USAGE_RETENTION_DAYS,
     CONF_USERS_FILE,
     CONF_WEBHOOKS_ALLOW_INTERNET,
     DEFAULT_EXPIRY_GRACE_DAYS,
     DEFAULT_RECORDINGS_DIR,
+    DEFAULT_USAGE_RETENTION_DAYS,
     DEFAULT_USERS_FILE,
     MAX_EXPIRY_GRACE_DAYS,
+    MAX_USAGE_RETENTION_DAYS,
 )
 from .validation import InvalidConfigError, read_bool, read_int, read_optional_str, read_str_list
 
@@ -43,6 +47,10 @@ class HubOptions:
     print_warning_alerts: bool = False
     # Off: only admins (and automations) make a machine usable again; see `authority`.
     non_admins_make_usable: bool = False
+    # Usage records (`machines.usage`): whether ended sessions are recorded, and
+    # how long the records are kept.
+    record_usage: bool = True
+    usage_retention_days: int = DEFAULT_USAGE_RETENTION_DAYS
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Self:
@@ -50,6 +58,9 @@ class HubOptions:
         grace = read_int(options, CONF_EXPIRY_GRACE_DAYS, DEFAULT_EXPIRY_GRACE_DAYS, 0)
         if grace > MAX_EXPIRY_GRACE_DAYS:
             raise InvalidConfigError("invalid_value", CONF_EXPIRY_GRACE_DAYS)
+        retention = read_int(options, CONF_USAGE_RETENTION_DAYS, DEFAULT_USAGE_RETENTION_DAYS, 1)
+        if retention > MAX_USAGE_RETENTION_DAYS:
+            raise InvalidConfigError("invalid_value", CONF_USAGE_RETENTION_DAYS)
         ml_api_url = read_optional_str(options, CONF_ML_API_URL)
         snapshot_base_url = read_optional_str(options, CONF_SNAPSHOT_BASE_URL)
         return cls(
@@ -65,6 +76,8 @@ class HubOptions:
             oops_alerts=read_bool(options, CONF_OOPS_ALERTS, False),
             print_warning_alerts=read_bool(options, CONF_PRINT_WARNING_ALERTS, False),
             non_admins_make_usable=read_bool(options, CONF_NON_ADMINS_MAKE_USABLE, False),
+            record_usage=read_bool(options, CONF_RECORD_USAGE, True),
+            usage_retention_days=retention,
         )
 
     def as_options(self) -> dict[str, Any]:
@@ -78,6 +91,8 @@ class HubOptions:
             CONF_OOPS_ALERTS: self.oops_alerts,
             CONF_PRINT_WARNING_ALERTS: self.print_warning_alerts,
             CONF_NON_ADMINS_MAKE_USABLE: self.non_admins_make_usable,
+            CONF_RECORD_USAGE: self.record_usage,
+            CONF_USAGE_RETENTION_DAYS: self.usage_retention_days,
         }
         optional = {
             CONF_ML_API_URL: self.ml_api_url,

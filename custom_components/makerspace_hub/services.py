@@ -1,4 +1,4 @@
-"""Actions: oops, unoops, lockout, unlock and clear machines; reload the members; enroll.
+"""Actions: stop or free machines, reload the members, enroll a card, report usage.
 
 A lockout may carry a `reason` (16 characters, one display line) shown on the board.
 
@@ -8,7 +8,8 @@ Errors a user can cause are translated ServiceValidationErrors. Unoops, unlock a
 clear make a machine usable again and are for admins and automations (see `authority`);
 oops and lockout are for everyone. Enrolling a card (`machines.enrollment`) answers
 with the card's full code: it is for admins and automations only, whatever the hub's
-`non_admins_make_usable` option says (that option is about switching machines on).
+`non_admins_make_usable` option says (that option is about switching machines on);
+so is the usage report (`machines.usage_report`), which names members.
 """
 
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ from .hub import MakerspaceConfigEntry
 from .machines.authority import CallerKind, async_identify, check_machine_usable
 from .machines.board_protocol import MAX_LOCKOUT_REASON
 from .machines.machine import Machine
+from .machines.usage_report import as_utc, csv_link
 
 ATTR_MACHINE = "machine"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -69,7 +71,22 @@ ENROLL_SCHEMA = MACHINE_SCHEMA.extend(
         ),
     }
 )
-ENROLLERS = frozenset({CallerKind.ADMIN, CallerKind.AUTOMATION})
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_MEMBER = "member"
+ATTR_CSV = "csv"
+USAGE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_START): cv.datetime,
+        vol.Required(ATTR_END): cv.datetime,
+        vol.Optional(ATTR_MACHINE): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Optional(ATTR_MEMBER): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+        vol.Optional(ATTR_CSV, default=False): cv.boolean,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+# Enrolling a card and reading usage show what only admins may see.
+ADMIN_CALLERS = frozenset({CallerKind.ADMIN, CallerKind.AUTOMATION})
 
 # action -> the flags it sets
 FLAG_ACTIONS: dict[str, dict[str, bool]] = {
@@ -140,6 +157,18 @@ def _subentry_ids(hass: HomeAssistant, device_ids: Iterable[str]) -> dict[str, s
     return found
 
 
+def _hubs_of_call(hass: HomeAssistant, call: ServiceCall) -> list[MakerspaceConfigEntry]:
+    """Return the running hub the call names, or every running hub; raise if none."""
+    entries = _hubs(hass)
+    if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
+        entries = [entry for entry in entries if entry.entry_id == entry_id]
+        if not entries:
+            raise _invalid("unknown_hub", hub=entry_id)
+    if not entries:
+        raise _invalid("no_hub")
+    return entries
+
+
 @callback
 def machines_of_call(hass: HomeAssistant, call: ServiceCall) -> list[Machine]:
     """Return the machines an action call targets; raise a clear error otherwise."""
@@ -189,13 +218,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         hass.services.async_register(DOMAIN, action, set_flags, schema=schema)
 
     async def reload_users(call: ServiceCall) -> ServiceResponse:
-        entries = _hubs(hass)
-        if (entry_id := call.data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
-            entries = [entry for entry in entries if entry.entry_id == entry_id]
-            if not entries:
-                raise _invalid("unknown_hub", hub=entry_id)
-        if not entries:
-            raise _invalid("no_hub")
+        entries = _hubs_of_call(hass, call)
         totals: dict[str, Any] = {"removed": 0, "updated": 0, "added": 0}
         for entry in entries:
             changes = await entry.runtime_data.members_file.async_load()
@@ -212,7 +235,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
     async def enroll_card(call: ServiceCall) -> ServiceResponse:
-        if (await async_identify(hass, call.context)).kind not in ENROLLERS:
+        if (await async_identify(hass, call.context)).kind not in ADMIN_CALLERS:
             raise _invalid("enroll_admin_required")
         machines = machines_of_call(hass, call)
         if len(machines) != 1:
@@ -225,5 +248,40 @@ def async_setup_services(hass: HomeAssistant) -> None:
         "enroll_card",
         enroll_card,
         schema=ENROLL_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+
+    async def usage_report(call: ServiceCall) -> ServiceResponse:
+        if (await async_identify(hass, call.context)).kind not in ADMIN_CALLERS:
+            raise _invalid("usage_admin_required")
+        entries = _hubs_of_call(hass, call)
+        if len(entries) != 1:
+            raise _invalid("usage_one_hub")
+        hub = entries[0].runtime_data
+        start, end = as_utc(call.data[ATTR_START]), as_utc(call.data[ATTR_END])
+        if end <= start:
+            raise _invalid("usage_period_invalid")
+        machine_ids = None
+        if (wanted := call.data.get(ATTR_MACHINE)) is not None:
+            match = next((m for m in hub.machines.values() if m.matches(wanted)), None)
+            if match is None:
+                raise _invalid("unknown_machine", machine=wanted)
+            machine_ids = [match.subentry_id]
+        account_id = call.data.get(ATTR_MEMBER)
+        report = await hub.usage.async_report(
+            start.timestamp(), end.timestamp(), machine_ids=machine_ids, account_id=account_id
+        )
+        response = report.as_json()
+        if call.data[ATTR_CSV]:
+            response["csv_url"] = csv_link(
+                hass, hub.entry_id, start, end, machine_ids=machine_ids, account_id=account_id
+            )
+        return response
+
+    hass.services.async_register(
+        DOMAIN,
+        "usage_report",
+        usage_report,
+        schema=USAGE_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )

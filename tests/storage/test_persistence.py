@@ -27,6 +27,7 @@ from custom_components.makerspace_hub.alerts import async_send_alert
 from custom_components.makerspace_hub.const import (
     CONF_NAME,
     CONF_NOTIFY_SERVICES,
+    CONF_RECORD_USAGE,
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
@@ -44,8 +45,10 @@ MACHINES = ("laser", "mill", "lathe", "saw", "drill")
 
 
 def _hub(*names: str, **options: Any) -> MockConfigEntry:
+    # The machines' state files are what these tests hang; the usage records, which
+    # the sessions of `_change` would write, have their own tests (test_usage_hub).
     return make_hub_entry(
-        options,
+        {CONF_RECORD_USAGE: False, **options},
         [
             make_subentry("machine", name, {CONF_NAME: name, CONF_WEBHOOK_ID: f"{name:x<64}"})
             for name in names

@@ -37,6 +37,7 @@ from .sessions import (
     WARN_ONLY,
     AccessEvent,
     AccessRefusedError,
+    EndedSession,
     Roster,
     Session,
 )
@@ -64,7 +65,7 @@ class MachineState(MachineRecord):
             self.usage_seconds += max(now - self.relay_on_since, 0.0)
             self.relay_on_since = None
 
-    def _end_session(self, reason: str, source: str) -> list[AccessEvent]:
+    def _end_session(self, reason: str, source: str, now: float) -> list[AccessEvent]:
         session, self.session = self.session, None
         if session is None:
             return []
@@ -75,6 +76,7 @@ class MachineState(MachineRecord):
                 member=session.full_name or session.name,
                 account_id=session.account_id,
                 reason=reason,
+                ended=EndedSession.of(session, now, self.last_checkin, heard=self.heard),
             )
         ]
 
@@ -105,7 +107,7 @@ class MachineState(MachineRecord):
         events: list[AccessEvent] = []
         if self.throttled_until is not None and now >= self.throttled_until:
             self.throttled_until = None
-        previous_checkin, self.last_checkin = self.last_checkin, now
+        previous_checkin = self.last_checkin
         self.telemetry = {
             "wifi_signal_db": update.wifi_signal_db,
             "wifi_signal_percent": update.wifi_signal_percent,
@@ -113,19 +115,22 @@ class MachineState(MachineRecord):
             "amps": update.amps,
             "second_relay_state": update.second_relay_state,
         }
-        first, self.heard = not self.heard, True
+        first = not self.heard
         if update.uptime is not None:
             reboot = self._check_boot(update.uptime, now, previous_checkin, first=first)
         else:
             # No uptime on the first post after a restart: a reboot cannot be ruled out.
             reboot = "boot_unknown" if first and self.session is not None else None
         if reboot is not None:
-            events += self._rebooted(reboot)
+            events += self._rebooted(reboot, now)
         if update.oops:
             events += self.oops(settings, now, BOARD)
         events += self._card(update.fob, settings, roster, now)
         events += self._end_if_limited(update.amps, settings, now)
         self._sync_relay(settings, now)
+        # Only now: a session that ended in this first post after a restart ended at
+        # the check-in before it (`EndedSession.of`).
+        self.last_checkin, self.heard = now, True
         return events
 
     def _end_if_limited(
@@ -142,7 +147,7 @@ class MachineState(MachineRecord):
         ):
             return []
         self.idle_since = None
-        events = self._end_session(reason, BOARD)
+        events = self._end_session(reason, BOARD, now)
         self.notice = reason  # until the card is taken out
         return events
 
@@ -158,13 +163,14 @@ class MachineState(MachineRecord):
         self.uptime_lag = clock.uptime_lag
         return reason
 
-    def _rebooted(self, reason: str) -> list[AccessEvent]:
+    def _rebooted(self, reason: str, now: float) -> list[AccessEvent]:
         """End the session of a board that rebooted (or may have)."""
         self.notice = None
         # The card the rebooted board holds was not presented since the reboot: the
         # machine must not start by itself when power returns.
         self.card = CARD_UNKNOWN
-        return [AccessEvent(type="reboot", reason=reason), *self._end_session("reboot", BOARD)]
+        ended = self._end_session("reboot", BOARD, now)
+        return [AccessEvent(type="reboot", reason=reason), *ended]
 
     def _card(
         self,
@@ -184,10 +190,11 @@ class MachineState(MachineRecord):
             # admin's remote enable never did.
             if self.session is not None and self.session.kind == REMOTE:
                 return []
-            return self._end_session("card_unknown", BOARD)
+            return self._end_session("card_unknown", BOARD, now)
         # A card removed, or swapped (also on a remotely enabled machine): a logout
         # before any new card is judged.
-        events = self._end_session("card_removed" if fob is None else "card_swapped", BOARD)
+        reason = "card_removed" if fob is None else "card_swapped"
+        events = self._end_session(reason, BOARD, now)
         self.notice = None
         if fob is None:
             return events
@@ -270,7 +277,7 @@ class MachineState(MachineRecord):
 
     def oops(self, settings: MachineSettings, now: float, source: str) -> list[AccessEvent]:
         """Oops the machine: relay off, session over; only an admin clears it."""
-        events = self._end_session("oops", source)
+        events = self._end_session("oops", source, now)
         self.notice = None
         if not self.oopsed:
             self.oopsed = True
@@ -308,7 +315,7 @@ class MachineState(MachineRecord):
             event = on_event if wanted else off_event
             # Like dm_mac, any flag change ends the running session (the card must be
             # presented again), so clearing one flag shows the other flag's screen.
-            ended = self._end_session(event, HOME_ASSISTANT)
+            ended = self._end_session(event, HOME_ASSISTANT, now)
             member = ended[0].member if ended else None
             events += [AccessEvent(type=event, source=HOME_ASSISTANT, member=member), *ended]
             self.notice = None
@@ -340,7 +347,7 @@ class MachineState(MachineRecord):
         """Switch the relay off as a Home Assistant admin; the card must come again."""
         if settings.always_enabled and not self.flagged:
             raise AccessRefusedError("always_enabled")
-        events = self._end_session("home_assistant", HOME_ASSISTANT)
+        events = self._end_session("home_assistant", HOME_ASSISTANT, now)
         self._sync_relay(settings, now)
         return events
 
@@ -354,7 +361,7 @@ class MachineState(MachineRecord):
         is reported next.
         """
         self.card, self.card_tag, self.card_since = CARD_UNKNOWN, None, None
-        events = self._end_session(reason, HOME_ASSISTANT)
+        events = self._end_session(reason, HOME_ASSISTANT, now)
         self._sync_relay(settings, now)
         return events
 
@@ -381,7 +388,7 @@ class MachineState(MachineRecord):
         else:
             reason = "deauthorized"
         if member is None or reason is not None:
-            events = self._end_session(reason or "member_removed", HOME_ASSISTANT)
+            events = self._end_session(reason or "member_removed", HOME_ASSISTANT, now)
         else:
             if kind == WARN_ONLY and member.holds_any(settings.authorizations_or):
                 kind = MEMBER

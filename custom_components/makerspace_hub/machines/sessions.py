@@ -3,7 +3,8 @@
 Pure Python, data only. A `Session` is who runs a machine now (its kind says why
 they may); the `Roster` is who is known today and how their cards are keyed; an
 `AccessEvent` is what an operation of `rules.MachineState` caused, for the Access
-event entity; `AccessRefusedError` is an admin operation that is not possible now.
+event entity (a logout carries the `EndedSession`, for the usage records);
+`AccessRefusedError` is an admin operation that is not possible now.
 The operations themselves live in `rules`, the saved form in `state_file`.
 """
 
@@ -89,6 +90,7 @@ class AccessEvent:
     account_id: str | None = None
     reason: str | None = None
     fob: str | None = None  # the card's tag, never its code
+    ended: "EndedSession | None" = None  # a logout's session, for the usage records
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,3 +115,25 @@ class Session:
             full_name=member.full_name,
             authorizations=member.authorizations,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EndedSession:
+    """A session that ended, and when."""
+
+    session: Session
+    ended: float
+
+    @classmethod
+    def of(
+        cls, session: Session, now: float, last_checkin: float | None, *, heard: bool
+    ) -> "EndedSession":
+        """Return a session that ends now, seen by a machine whose board was `heard`.
+
+        Before the board is heard from after a restart (and during its first post)
+        the session ended while Home Assistant was down: at the board's last check-in
+        before it, the last time the machine was known to run.
+        """
+        if heard or last_checkin is None:
+            return cls(session, now)
+        return cls(session, min(max(last_checkin, session.started), now))

@@ -84,15 +84,26 @@ class HubStorage:
     # --- stores ---------------------------------------------------------------------
 
     @callback
-    def store(self, kind: str, name: str) -> OwnerStore:
-        """Return the store of an owner, creating it on first use."""
+    def store(
+        self,
+        kind: str,
+        name: str,
+        *,
+        path: Path | None = None,
+        factory: type[OwnerStore] = OwnerStore,
+    ) -> OwnerStore:
+        """Return the store of an owner, creating it on first use.
+
+        Its file is `<kind>/<name>.json` in the hub's folder unless a `path` is given;
+        a `factory` (an `OwnerStore` subclass) writes something else than a state.
+        """
         key = (kind, name)
         if key not in self._stores:
-            self._stores[key] = OwnerStore(
+            self._stores[key] = factory(
                 self.hass,
                 kind,
                 name,
-                self.folder / kind / f"{name}.json",
+                path or self.folder / kind / f"{name}.json",
                 writer=lambda: self.storage.writer,
                 reports=self,
                 health_listeners=self._listeners,

@@ -126,7 +126,15 @@ class StoreReports(Protocol):
 
 
 class OwnerStore:
-    """The persisted state of one owner: newest in memory, a copy on disk."""
+    """The persisted state of one owner: newest in memory, a copy on disk.
+
+    A subclass may write something else in the same bounded way (`_write`,
+    `_write_ended`): the usage records (`machines.usage_log`) append rows.
+    """
+
+    # Whether the lifetime timeout count is saved with the state (a new count makes
+    # the state pending).
+    COUNTS_SAVED = True
 
     def __init__(
         self,
@@ -233,10 +241,9 @@ class OwnerStore:
         if self._retry is not None:
             self._retry()
             self._retry = None
-        payload = encode_state(self.kind, self.name, self._data or {}, self.save_timeouts)
         self._dirty = False
         hass = self.hass
-        future = run_in_thread(hass, self._writer().write, self.path, payload)
+        future = self._write()
         attempt = SaveAttempt(
             started=time.monotonic(),
             future=future,
@@ -246,6 +253,14 @@ class OwnerStore:
         self._attempt = attempt
         self._schedule_deadline(attempt)
         future.add_done_callback(partial(self._on_attempt_done, attempt))
+
+    def _write(self) -> asyncio.Future[None]:
+        """Start writing what is pending in its thread (here: the newest state)."""
+        payload = encode_state(self.kind, self.name, self._data or {}, self.save_timeouts)
+        return run_in_thread(self.hass, self._writer().write, self.path, payload)
+
+    def _write_ended(self, error: BaseException | None) -> None:
+        """Take in how a write ended (here nothing: a failed state is written again)."""
 
     @callback
     def _schedule_deadline(self, attempt: SaveAttempt) -> None:
@@ -263,7 +278,7 @@ class OwnerStore:
         if attempt.future.done() or self._retired:
             return
         self.save_timeouts += 1
-        self._dirty = True  # the new count must reach the disk too
+        self._dirty = self._dirty or self.COUNTS_SAVED  # the new count must reach the disk
         if not attempt.timed_out:
             attempt.timed_out = True
             LOGGER.warning(
@@ -291,6 +306,7 @@ class OwnerStore:
             attempt.cancel_deadline()
         self._attempt = None
         error = future.exception()
+        self._write_ended(error)
         if attempt.timed_out:
             LOGGER.info(
                 "The late save of %s ended after %.1f s",
