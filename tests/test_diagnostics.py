@@ -69,6 +69,10 @@ async def test_diagnostics_redact_webhooks_tokens_and_cards(
     session = mill["state"]["session"]
     assert {session[key] for key in ("name", "full_name", "account_id")} == {"**REDACTED**"}
     assert "Ada" not in json.dumps(diagnostics["machines"])
+    usage = diagnostics["hub"]["usage_records"]
+    assert (usage["recording"], usage["retention_days"]) == (True, 1096)
+    assert usage["database"] == str(config_dir / "makerspace_hub" / "usage.db")
+    assert (usage["waiting_to_be_written"], usage["save_timeouts"]) == (0, 0)
 
     device = find_device(hass, subentry_by_title(entry, "metal-mill").subentry_id)
     assert device is not None

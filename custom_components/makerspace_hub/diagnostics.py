@@ -45,6 +45,14 @@ def _hub(hub: MakerspaceHub) -> dict[str, Any]:
             "failing": [store.label for store in storage.failing],
             "hung": [store.label for store in storage.stores if store.hung],
         },
+        "usage_records": {
+            "recording": hub.options.record_usage,
+            "retention_days": hub.options.usage_retention_days,
+            "database": str(hub.usage.path),
+            "waiting_to_be_written": hub.usage.waiting,
+            "save_timeouts": hub.usage.save_timeouts,
+            "last_error": hub.usage.last_error,
+        },
         "ml_api": {
             "configured": hub.ml_service.configured,
             "reachable": hub.ml_service.reachable,

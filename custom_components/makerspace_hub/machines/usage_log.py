@@ -58,6 +58,11 @@ class UsageLog(OwnerStore):
         """Return how alerts and logs name the records."""
         return "usage records"
 
+    @property
+    def waiting(self) -> int:
+        """Return how many records are not in the database yet."""
+        return len(self._pending) + len(self._writing)
+
     @callback
     def follow(self, source: EventSource[AccessEvent], machine_id: str, name: str) -> None:
         """Record every session of a machine that ends (its logout events)."""
