@@ -1,10 +1,10 @@
 """Events: Access per machine, Detection per printer, Recording per recording sensor.
 
-Access: logins, logouts, refusals, oops, lockout, reboots, service due and serviced;
-the data names the machine, the member and the reason, a fob appears only as its
-keyed tag. Detection: print started, warning, failure, paused, powered off, ignored;
-the data names the printer and the print. Recording: started, finished, failed; the data names the
-sensor, the slot and the file.
+Access: logins, logouts, refusals, oops, lockout, reboots, service due and serviced,
+cards enrolled; the data names the machine, the member and the reason, a fob appears
+only as its keyed tag. Detection: print started, warning, failure, paused, powered off,
+ignored; the data names the printer and the print. Recording: started, finished,
+failed; the data names the sensor, the slot and the file.
 """
 
 from dataclasses import dataclass
@@ -48,6 +48,7 @@ ACCESS_EVENT_TYPES = [
     "guessing",
     "service_due",
     "serviced",
+    "card_enrolled",
 ]
 ACCESS = EventEntityDescription(
     key="access", translation_key="access", event_types=ACCESS_EVENT_TYPES

@@ -1,6 +1,7 @@
 """Actions: stop or free machines, reload the members, enroll a card, report usage.
 
-A lockout may carry a `reason` (16 characters, one display line) shown on the board.
+A lockout may carry a `reason` (16 characters, one display line) shown on the board:
+printable ASCII only, the only characters the board's LCD shows.
 
 Machine actions take machine devices or entities as target (areas, floors and
 labels work too), or a `machine` field with a machine's name or alias (case-insensitive).
@@ -42,7 +43,7 @@ import voluptuous as vol
 from .const import DOMAIN
 from .hub import MakerspaceConfigEntry
 from .machines.authority import CallerKind, async_identify, check_machine_usable
-from .machines.board_protocol import MAX_LOCKOUT_REASON
+from .machines.board_protocol import MAX_LOCKOUT_REASON, is_displayable
 from .machines.machine import Machine
 from .machines.usage_report import as_utc, csv_link
 
@@ -194,6 +195,18 @@ def machines_of_call(hass: HomeAssistant, call: ServiceCall) -> list[Machine]:
     return list(chosen.values())
 
 
+def _lockout_reason(call: ServiceCall) -> str | None:
+    """Return the lockout reason to show (None: none), or refuse what the LCD cannot show."""
+    raw = call.data.get(ATTR_REASON, "")
+    if not is_displayable(raw):
+        # Checked before stripping: a newline or tab is refused, not trimmed away.
+        raise _invalid("lockout_reason_invalid")
+    reason: str | None = raw.strip() or None
+    if reason is not None and len(reason) > MAX_LOCKOUT_REASON:
+        raise _invalid("lockout_reason_too_long", max=str(MAX_LOCKOUT_REASON))
+    return reason
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, in async_setup)."""
@@ -202,9 +215,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         # Who is calling is known before the machines are: no await between choosing
         # the machines and changing them.
         caller = await async_identify(hass, call.context)
-        reason = call.data.get(ATTR_REASON, "").strip() or None
-        if reason is not None and len(reason) > MAX_LOCKOUT_REASON:
-            raise _invalid("lockout_reason_too_long", max=str(MAX_LOCKOUT_REASON))
+        reason = _lockout_reason(call)
         machines = machines_of_call(hass, call)
         if call.service in MAKE_USABLE_ACTIONS:
             # Every machine is checked before any changes: a refusal changes none of them.

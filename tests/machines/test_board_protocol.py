@@ -17,6 +17,7 @@ from custom_components.makerspace_hub.machines.board_protocol import (
     BoardRequestError,
     BoardUpdate,
     Reply,
+    is_displayable,
     parse_board_update,
 )
 
@@ -113,3 +114,22 @@ def test_screens_without_a_name_show_their_text() -> None:
     assert Reply(relay=False, screen=IDLE, oops_led=False, second_relay=False).display == (
         "Please Insert\nRFID Card"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("New blade", True),
+        ("", True),
+        (" !09AZaz{}~", True),  # the first and last printable ASCII characters
+        ("Défaut", False),
+        ("Saw \U0001f6e0", False),  # an emoji
+        ("New\nblade", False),
+        ("Blade\n", False),
+        ("Tab\tbed", False),
+        ("\x7f", False),  # DEL
+        ("\x1f", False),
+    ],
+)
+def test_the_display_shows_printable_ascii_only(text: str, shown: bool) -> None:
+    assert is_displayable(text) is shown

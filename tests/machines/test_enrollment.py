@@ -94,7 +94,7 @@ def test_a_new_card_is_captured_not_judged_and_not_fresh_afterwards() -> None:
     assert enrollment.reply(state, MILL).relay is False
 
     assert enroll_post(enrollment, state, NEW_CODE) == (
-        [],  # no unknown_fob event
+        ["card_enrolled"],  # no unknown_fob event
         CapturedCard(fob_code=NEW_CODE, fob_tag=KEYS.tag(NEW_CODE)),
     )
     assert state.unknown_fobs == []  # not counted towards guessing
@@ -117,7 +117,7 @@ def test_a_members_card_is_captured_with_its_member_and_logs_in_only_when_presen
     state = MachineState(card=None)
     enrollment = waiting_at(state)
     events, card = enroll_post(enrollment, state, ADA_CODE)
-    assert events == []
+    assert events == ["card_enrolled"]
     assert card is not None
     assert card.response() == {
         "fob_code": ADA_CODE,
@@ -190,7 +190,7 @@ def test_a_relay_coming_on_ends_a_waiting_enrollment_and_its_display() -> None:
     # Never a relay-off display over a relay that is on.
     assert enrollment.reply(state, MILL).relay is True
     assert enrollment.reply(state, MILL).screen != ENROLL_WAITING
-    assert Enrollment().over(state, MILL) is False  # no enrollment: nothing to end
+    assert Enrollment().over(state, MILL) is None  # no enrollment: nothing to end
     assert Enrollment().end() is False
 
 
@@ -265,8 +265,14 @@ async def test_an_admin_enrolls_a_new_card(
         "member": None,
     }
     await hass.async_block_till_done()
-    # Not judged: no unknown_fob event (nor any other).
-    assert access_event(hass, hub).state == before
+    # Not judged: no unknown_fob event, only the capture's audit trail.
+    event = access_event(hass, hub)
+    assert event.state != before
+    assert event.attributes["event_type"] == "card_enrolled"
+    assert (event.attributes["fob"], event.attributes["member"]) == (
+        keys.tag("4242424242"),
+        None,
+    )
     assert (await board.post(UNKNOWN))["display"] == CAPTURED_DISPLAY
     assert (await board.post())["display"] == "Please Insert\nRFID Card"
     # Presented again, it is an unknown card like any other.

@@ -140,6 +140,20 @@ def test_serviced_starts_a_new_interval_and_keeps_the_lockout() -> None:
     assert types(check_service(state, LASER, 0.0)) == [SERVICE_DUE]  # the next interval
 
 
+def test_serviced_mid_session_survives_a_restart() -> None:
+    # Serviced while the relay is on: the running time so far is banked, so the saved
+    # service point is within the saved hours, which is all a restart keeps of it.
+    state = running(usage_hours=11, since=0.0)
+    serviced(state, 3 * HOUR)
+    assert state.usage_hours(3 * HOUR) == 14
+    assert state.serviced_at_seconds == state.usage_seconds == 14 * HOUR
+    assert state.relay_on_since == 3 * HOUR
+    restored = MachineState.from_dict(state.as_dict())
+    assert hours_left(restored, LASER, 4 * HOUR) == 9
+    end_session(restored, 4 * HOUR)
+    assert restored.usage_seconds == 15 * HOUR  # no hour of use counted twice, or lost
+
+
 def test_the_lockout_screen_shows_the_reason_as_text() -> None:
     assert locked_out_screen(None)[0] == "Down for\nmaintenance"
     assert locked_out_screen("New {name}")[0].format(name="x") == "Down for\nNew {name}"

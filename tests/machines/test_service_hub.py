@@ -89,6 +89,28 @@ async def test_a_lockout_reason_longer_than_a_display_line_is_refused(
     assert not machine_of(hub, "metal-mill").state.locked_out
 
 
+@pytest.mark.parametrize(
+    "reason", ["Défaut", "Saw \U0001f6e0", "New\nblade", "Tab\tbed", "Blade\n", "\tBlade"]
+)
+async def test_a_lockout_reason_the_display_cannot_show_is_refused(
+    hass: HomeAssistant, hub: MockConfigEntry, client: TestClient, reason: str
+) -> None:
+    board = Board(client, "metal-mill")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "lockout",
+            {"machine": "metal-mill", "reason": reason},
+            blocking=True,
+        )
+    assert err.value.translation_key == "lockout_reason_invalid"
+    assert str(err.value).startswith("A lockout reason is shown on the board's display")
+    # Nothing changed: not locked out, no reason, the usual display.
+    state = machine_of(hub, "metal-mill").state
+    assert (state.locked_out, state.lockout_reason) == (False, None)
+    assert screen(await board.post()) == IDLE
+
+
 @pytest.fixture
 async def laser_hub(hass: HomeAssistant, config_dir: Path) -> MockConfigEntry:
     """The test makerspace with a laser serviced every hour of use, locking out when due."""

@@ -17,10 +17,11 @@ from custom_components.makerspace_hub.machines.rules import MachineState
 from custom_components.makerspace_hub.machines.session_limits import (
     IDLE_LOGOUT,
     MAX_SESSION,
+    apply_limits,
     idle_since,
     limit_reached,
 )
-from custom_components.makerspace_hub.machines.sessions import Roster
+from custom_components.makerspace_hub.machines.sessions import MEMBER, Roster, Session
 from custom_components.makerspace_hub.machines.settings import MachineSettings
 
 from ..makerspace import members
@@ -155,3 +156,46 @@ def test_the_idle_time_is_saved_with_the_state() -> None:
     assert restored.idle_since == START
     laser.state = restored
     assert laser.post(10, ADA, amps=0.0) == ["logout:idle"]
+
+
+# --- a clock that lies -------------------------------------------------------------------
+
+
+def test_an_idle_time_after_now_is_taken_as_now() -> None:
+    assert idle_since(0.1, IDLE_10, 900.0, 50.0) == 50.0
+    session = Session(kind=MEMBER, name="Ada", started=0.0)
+    assert apply_limits(session, 0.1, IDLE_10, 900.0, 50.0) == (session, 50.0, None)
+
+
+def test_a_start_after_now_is_taken_as_now() -> None:
+    session = Session(kind=MEMBER, name="Ada", started=10**6)
+    later, idle, reason = apply_limits(session, 4.0, MAX_60, None, 50.0)
+    assert (later.started, idle, reason) == (50.0, None, None)
+    assert later == Session(kind=MEMBER, name="Ada", started=50.0)
+    assert apply_limits(later, 4.0, MAX_60, None, 50.0 + 3600)[2] == MAX_SESSION
+
+
+def test_idle_logout_still_happens_after_the_clock_was_set_back() -> None:
+    laser = Laser(IDLE_10)
+    laser.post(0, ADA, amps=3.0)
+    laser.state.idle_since = START + 24 * 3600  # a clock set back a day, or a hand edit
+    assert laser.post(1, ADA, amps=0.1) == []
+    assert laser.state.idle_since == START + 60  # idle from now, and kept
+    assert laser.post(10, ADA, amps=0.1) == []
+    assert laser.post(11, ADA, amps=0.1) == ["logout:idle"]
+    assert not laser.relay
+
+
+def test_a_session_started_in_the_future_does_not_escape_its_longest_time() -> None:
+    laser = Laser(MAX_60)
+    laser.post(0, ADA, amps=4.0)
+    assert laser.state.session is not None
+    laser.state.session = Session(
+        kind=MEMBER, name="Ada", started=START + 365 * 24 * 3600, account_id="1"
+    )
+    assert laser.post(1, ADA, amps=4.0) == []
+    assert laser.state.session is not None
+    assert laser.state.session.started == START + 60  # from now on, and kept
+    assert laser.post(60, ADA, amps=4.0) == []
+    assert laser.post(61, ADA, amps=4.0) == ["logout:max_session"]
+    assert not laser.relay

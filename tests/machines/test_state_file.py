@@ -15,7 +15,9 @@ import pytest
 from custom_components.makerspace_hub.machines.fob_keys import FobKeys
 from custom_components.makerspace_hub.machines.reboots import MAX_UPTIME_LAG_SEC
 from custom_components.makerspace_hub.machines.rules import MachineState
+from custom_components.makerspace_hub.machines.service import check_service, hours_left
 from custom_components.makerspace_hub.machines.sessions import CARD_UNKNOWN, MEMBER, Session
+from custom_components.makerspace_hub.machines.settings import MachineSettings
 from custom_components.makerspace_hub.machines.state_file import (
     MEMORY_ONLY,
     SavedState,
@@ -24,6 +26,7 @@ from custom_components.makerspace_hub.machines.state_file import (
 )
 
 KEYS = FobKeys(b"s" * 32)
+TEN_HOURS = MachineSettings(name="laser", service_interval_hours=10)
 DIGEST = KEYS.digest("0012345678")
 TAG = KEYS.tag("0012345678")
 
@@ -189,3 +192,30 @@ def test_a_lockout_reason_is_read_only_while_locked_out_and_fits_the_display() -
     )
     assert read_state({"locked_out": False, "lockout_reason": "Blade"})["lockout_reason"] is None
     assert read_state({"locked_out": True, "lockout_reason": ""})["lockout_reason"] is None
+
+
+HOUR = 3600.0
+
+
+def test_a_file_from_before_service_intervals_counts_from_the_hours_used_then() -> None:
+    # A 500-hour machine whose interval is switched on later is not overdue at once.
+    restored = MachineState.from_dict({"usage_seconds": 500 * HOUR})
+    assert restored.serviced_at_seconds == 500 * HOUR
+    assert hours_left(restored, TEN_HOURS, 0.0) == 10
+    assert check_service(restored, TEN_HOURS, 0.0) == []
+    assert read_state({"usage_seconds": 500 * HOUR, "serviced_at_seconds": None})[
+        "serviced_at_seconds"
+    ] == (500 * HOUR)
+    assert read_state({})["serviced_at_seconds"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("serviced_at", "read"), [(600 * HOUR, 500 * HOUR), (500 * HOUR, 500 * HOUR), (0.0, 0.0)]
+)
+def test_a_service_after_the_hours_used_is_clamped_to_them(serviced_at: float, read: float) -> None:
+    # A hand edit: never more hours of interval left than the interval itself.
+    data = {"usage_seconds": 500 * HOUR, "serviced_at_seconds": serviced_at}
+    assert read_state(data)["serviced_at_seconds"] == read
+    left = hours_left(MachineState.from_dict(data), TEN_HOURS, 0.0)
+    assert left is not None
+    assert left <= 10

@@ -50,6 +50,13 @@ CARD_CAPTURED = ("Card captured\nremove card", (0.0, 0.0, 1.0), 0.5)
 
 type Screen = tuple[str, tuple[float, float, float], float]
 MAX_LOCKOUT_REASON = 16  # one line of the 16x2 display
+# The LCD shows printable ASCII only: no accents, emoji, newlines or tabs.
+_DISPLAYABLE_RE = re.compile(r"[\x20-\x7e]*")
+
+
+def is_displayable(text: str) -> bool:
+    """Return True when the board's LCD can show every character of `text`."""
+    return _DISPLAYABLE_RE.fullmatch(text) is not None
 
 
 def locked_out_screen(reason: str | None) -> Screen:

@@ -366,9 +366,9 @@ class Machine(EventSource[AccessEvent]):
         elif self.state.relay_on_since is None and self._usage_tick is not None:
             self._usage_tick()
             self._usage_tick = None
-        if self._enrollment.over(self.state, self.settings):
-            # Waiting, only a relay that came on ends it; captured, nobody waits.
-            self._end_enrollment(AccessRefusedError("machine_in_use"))
+        if (refused := self._enrollment.over(self.state, self.settings, events)) is not None:
+            # An oops, a lockout or a relay that came on; captured, nobody waits.
+            self._end_enrollment(refused)
         self._notify()
 
     @callback

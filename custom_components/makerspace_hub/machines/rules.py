@@ -25,7 +25,7 @@ from .board_protocol import BoardUpdate
 from .members import Member
 from .reboots import BootClock
 from .record import MachineRecord
-from .session_limits import idle_since, limit_reached
+from .session_limits import apply_limits
 from .sessions import (
     BOARD,
     CARD_UNKNOWN,
@@ -137,14 +137,13 @@ class MachineState(MachineRecord):
         self, amps: float | None, settings: MachineSettings, now: float
     ) -> list[AccessEvent]:
         """End a session that was idle or on for too long; the card must come again."""
-        session = self.session
-        self.idle_since = (
-            None if session is None else idle_since(amps, settings, self.idle_since, now)
+        if self.session is None:
+            self.idle_since = None
+            return []
+        self.session, self.idle_since, reason = apply_limits(
+            self.session, amps, settings, self.idle_since, now
         )
-        if (
-            session is None
-            or (reason := limit_reached(session.started, self.idle_since, settings, now)) is None
-        ):
+        if reason is None:
             return []
         self.idle_since = None
         events = self._end_session(reason, BOARD, now)

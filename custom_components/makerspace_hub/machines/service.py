@@ -93,7 +93,14 @@ def _lock_out(state: MachineState, settings: MachineSettings, now: float) -> lis
 
 
 def serviced(state: MachineState, now: float) -> list[AccessEvent]:
-    """Start a new interval at the hours used now (the lockout, if any, stays)."""
-    state.serviced_at_seconds = state.usage_hours(now) * 3600
+    """Start a new interval at the hours used now (the lockout, if any, stays).
+
+    A running session's time so far is banked first, so that `serviced_at_seconds`
+    never exceeds the saved `usage_seconds` (`state_file` clamps it to that).
+    """
+    if state.relay_on_since is not None:
+        state.usage_seconds += max(now - state.relay_on_since, 0.0)
+        state.relay_on_since = now
+    state.serviced_at_seconds = state.usage_seconds
     state.service_due_sent = state.service_locked = False
     return [AccessEvent(type=SERVICED, source=HOME_ASSISTANT)]

@@ -8,8 +8,15 @@ so boards without a current sensor are not affected.
 Either way the session ends as a logout (reason `idle` or `max_session`), the relay
 goes off, and the card still in the reader starts nothing: the member takes it out
 and presents it again.
+
+The clock may lie: a start or an idle time later than now (a clock set back, a
+hand-edited state file) is taken as now, and kept, so that both limits count from
+then instead of never being reached.
 """
 
+from dataclasses import replace
+
+from .sessions import Session
 from .settings import MachineSettings
 
 IDLE_LOGOUT = "idle"
@@ -22,7 +29,7 @@ def idle_since(
     """Return since when the running machine has been idle (None: not idle, or unknown)."""
     if not settings.idle_logout_minutes or amps is None or amps >= settings.idle_current_amps:
         return None
-    return now if since is None else since
+    return now if since is None else min(since, now)
 
 
 def limit_reached(
@@ -34,3 +41,17 @@ def limit_reached(
     if settings.max_session_minutes and now - started >= settings.max_session_minutes * 60:
         return MAX_SESSION
     return None
+
+
+def apply_limits(
+    session: Session, amps: float | None, settings: MachineSettings, since: float | None, now: float
+) -> tuple[Session, float | None, str | None]:
+    """Return the running session and its idle start as of now, and why it must end.
+
+    The reason is None when the session need not end. A session that started later
+    than now starts now.
+    """
+    if session.started > now:
+        session = replace(session, started=now)
+    idle = idle_since(amps, settings, since, now)
+    return session, idle, limit_reached(session.started, idle, settings, now)

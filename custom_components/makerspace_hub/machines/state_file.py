@@ -92,6 +92,12 @@ def read_state(data: Mapping[str, Any]) -> SavedState:
         raise ValueError("state_lost without locked_out")
     # Only a locked-out machine shows a reason; a hand-edited one still fits the display.
     reason = read_optional_text(data, "lockout_reason")
+    usage = read_optional_float(data, "usage_seconds") or 0.0
+    # A file from before service intervals: the interval counts from the hours used
+    # then (an interval switched on later is not overdue at once). Never more than
+    # the hours used (`service.serviced` banks a running session's time first).
+    serviced_at = read_optional_float(data, "serviced_at_seconds")
+    serviced_at = usage if serviced_at is None else min(serviced_at, usage)
     return SavedState(
         oopsed=read_bool(data, "oopsed", False),
         locked_out=locked_out,
@@ -110,11 +116,11 @@ def read_state(data: Mapping[str, Any]) -> SavedState:
             max(read_optional_float(data, "uptime_lag") or 0.0, 0.0), MAX_UPTIME_LAG_SEC
         ),
         throttled_until=read_optional_float(data, "throttled_until"),
-        usage_seconds=read_optional_float(data, "usage_seconds") or 0.0,
+        usage_seconds=usage,
         relay_on_since=read_optional_float(data, "relay_on_since"),
         idle_since=read_optional_float(data, "idle_since"),
         sessions=int(read_optional_float(data, "sessions") or 0),
-        serviced_at_seconds=read_optional_float(data, "serviced_at_seconds") or 0.0,
+        serviced_at_seconds=serviced_at,
         service_due_sent=read_bool(data, "service_due_sent", False),
         service_locked=read_bool(data, "service_locked", False),
         last_checkin=read_optional_float(data, "last_checkin"),
