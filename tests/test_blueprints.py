@@ -31,7 +31,8 @@ from custom_components.makerspace_hub.const import DOMAIN
 from .conftest import find_device, setup_hub, subentry_by_title
 from .fake_printers import async_setup_printer_world
 from .makerspace import ADA, KENNETH, Board, makerspace_entry, members, write_members
-from .printers.test_printers import MakeShop, failure, make_shop  # noqa: F401 - the fixture
+from .printers.conftest import make_shop  # noqa: F401 - the fixture
+from .printers.shop import MakeShop, failure
 from .recording.test_recording_sensors import MakeBees, make_bees, sensor_subentry  # noqa: F401
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / DOMAIN

@@ -143,7 +143,7 @@ async def test_no_secret_in_states_events_diagnostics_or_logs(
 async def test_printer_diagnostics_include_recent_frames(
     hass: HomeAssistant, config_dir: Path, hass_client: ClientSessionGenerator
 ) -> None:
-    from .printers.test_printers import printer_subentry
+    from .printers.shop import printer_subentry
 
     assert await async_setup_component(hass, "diagnostics", {})
     entry = await setup_hub(hass, make_hub_entry(subentries=[printer_subentry("prusa")]))

@@ -54,6 +54,8 @@ PURE = {
     "printers.print_watch",
     "printers.ml_api",
     "printers.settings",
+    "printers.health",
+    "printers.print_alerts",
     "recording",
     "recording.schedule",
     "recording.log",
@@ -79,6 +81,7 @@ GLUE = {
     "printers.ml_service",
     "printers.frames",
     "printers.printer",
+    "printers.printer_controls",
     "printers.flow",
     "recording.recording_sensor",
     "recording.flow",
@@ -102,7 +105,7 @@ SHARED = {
 # Home Assistant's fixed files and the running hub: they read the wings, never the
 # other way round.
 PLATFORMS = {"binary_sensor", "button", "event", "lock", "sensor", "switch"}
-FIXED = {ROOT, "hub", "services", "diagnostics", "config_flow", "entity"} | PLATFORMS
+FIXED = {ROOT, "hub", "services", "targets", "diagnostics", "config_flow", "entity"} | PLATFORMS
 
 
 @dataclass

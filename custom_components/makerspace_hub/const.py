@@ -90,6 +90,8 @@ CONF_PAUSE_ENTITY: Final = "pause_entity"
 CONF_POWER_ENTITY: Final = "power_entity"
 CONF_SENSITIVITY: Final = "sensitivity"
 CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_GRACE_MINUTES: Final = "grace_minutes"
+MAX_GRACE_MINUTES: Final = 240
 
 PRINTER_ACTION_NOTIFY: Final = "notify"
 PRINTER_ACTION_PAUSE: Final = "pause"

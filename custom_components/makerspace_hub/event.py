@@ -87,7 +87,17 @@ class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
         self.async_write_ha_state()
 
 
-DETECTION_EVENT_TYPES = ["print_started", "warning", "failure", "paused", "powered_off", "ignored"]
+DETECTION_EVENT_TYPES = [
+    "print_started",
+    "warning",
+    "failure",
+    "paused",
+    "powered_off",
+    "ignored",
+    "snoozed",
+    "detection_on",
+    "detection_off",
+]
 DETECTION = NamedEventDescription(
     key="detection",
     translation_key="detection",

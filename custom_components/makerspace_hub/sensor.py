@@ -12,6 +12,7 @@ its state save timeouts.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+import time
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -45,8 +46,7 @@ from .machines.machine import Machine
 from .machines.members_file import MembersFile
 from .machines.service import hours_until_service
 from .machines.sessions import CARD_UNKNOWN
-from .printers.detector import FAILURE, SAFE, WARMING_UP, WARNING
-from .printers.print_watch import NOT_PRINTING
+from .printers.print_watch import DETECTION_STATES, NOT_PRINTING
 from .printers.printer import Printer
 from .recording.recording_sensor import RecordingSensor
 from .storage.hub_storage import HubStorage
@@ -114,6 +114,14 @@ OWNER_SENSORS: tuple[MakerspaceSensorDescription[OwnerStore], ...] = (
 )
 
 
+def _snoozed_until(printer: Printer) -> str | None:
+    """Return until when the print's actions are snoozed (None: not snoozed now)."""
+    until = printer.job.snoozed_until
+    if not printer.job.active or until is None or until <= time.time():
+        return None
+    return dt_util.utc_from_timestamp(until).isoformat()
+
+
 def _telemetry(key: str) -> Callable[[Machine], Value]:
     def value(machine: Machine) -> Value:
         reading = machine.state.telemetry.get(key)
@@ -163,9 +171,12 @@ PRINTER_SENSORS: tuple[MakerspaceSensorDescription[Printer], ...] = (
         key="detection",
         translation_key="detection",
         device_class=SensorDeviceClass.ENUM,
-        options=[NOT_PRINTING, WARMING_UP, SAFE, WARNING, FAILURE],
+        options=list(DETECTION_STATES),
         value_fn=lambda printer: printer.detection_state,
-        attributes_fn=lambda printer: {"print": printer.job.name if printer.job.active else None},
+        attributes_fn=lambda printer: {
+            "print": printer.job.name if printer.job.active else None,
+            "snoozed_until": _snoozed_until(printer),
+        },
         available_fn=lambda printer: printer.available,
     ),
     MakerspaceSensorDescription(

@@ -10,6 +10,7 @@ import pytest
 from custom_components.makerspace_hub.const import (
     CONF_ACTION,
     CONF_CAMERA_ENTITY,
+    CONF_GRACE_MINUTES,
     CONF_NAME,
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
@@ -76,6 +77,7 @@ async def test_add_printer(hass: HomeAssistant, hub: ConfigEntry) -> None:
         CONF_POWER_ENTITY: "switch.prusa_power",
         CONF_SENSITIVITY: 1.15,
         CONF_POLL_INTERVAL: 10,
+        CONF_GRACE_MINUTES: 0,
     }
 
 

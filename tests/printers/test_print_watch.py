@@ -16,17 +16,18 @@ from custom_components.makerspace_hub.printers.detector import (
     WARNING,
     FailureDetector,
 )
+from custom_components.makerspace_hub.printers.health import HISTORY_LENGTH, Frame, PrinterHealth
+from custom_components.makerspace_hub.printers.print_alerts import failure_alert, warning_alert
 from custom_components.makerspace_hub.printers.print_watch import (
+    DETECTION_OFF,
     DETECTION_STATES,
-    HISTORY_LENGTH,
     IGNORE,
     NOT_PRINTING,
     PAUSE,
+    SNOOZE,
     WARNING_ALERT_COOLDOWN_SEC,
     Do,
     Follow,
-    Frame,
-    PrinterHealth,
     PrintJob,
     PrintWatch,
     pause_call,
@@ -133,9 +134,9 @@ def test_follow_says_when_to_poll() -> None:
 def test_a_new_print_forgets_the_last_print_but_keeps_the_baseline() -> None:
     w = printing()
     for _ in range(40):
-        w.frame(0.5, 0.0, warning_alerts=False)
-    w.judge(FAILURE, 0.9, 1.0, warning_alerts=False)
-    assert w.press(w.button(IGNORE)) == IGNORE
+        w.frame(0.5, 0.0, 0.0, warning_alerts=False)
+    w.judge(FAILURE, 0.9, 1.0, 1.0, warning_alerts=False)
+    assert w.press(w.button(IGNORE), 0.0) == IGNORE
     baseline = w.detector.rolling_mean_long
     assert w.follow("finished", None, T0) is Follow.ENDED
     assert w.follow("printing", "next.gcode", T0 + timedelta(hours=1)) is Follow.NEW_PRINT
@@ -170,17 +171,17 @@ def test_a_frame_belongs_to_the_print_it_was_taken_in() -> None:
 
 def test_the_detection_state() -> None:
     assert NOT_PRINTING == "idle"  # a sensor state users see, and translated: it stays
-    assert DETECTION_STATES == ("idle", "warming_up", "safe", "warning", "failure")
+    assert DETECTION_STATES == ("idle", "warming_up", "safe", "warning", "failure", "off")
     w = watch()
     assert w.detection_state == NOT_PRINTING
     w.follow("printing", None, T0)
     assert w.detection_state == NOT_PRINTING  # no frame judged yet
-    w.frame(0.0, 0.0, warning_alerts=False)
+    w.frame(0.0, 0.0, 0.0, warning_alerts=False)
     assert w.detection_state == WARMING_UP
     for _ in range(INIT_SAFE_FRAME_NUM - 1):
-        w.frame(0.0, 0.0, warning_alerts=False)
+        w.frame(0.0, 0.0, 0.0, warning_alerts=False)
     assert w.detection_state == SAFE
-    w.judge(WARNING, 0.5, 0.0, warning_alerts=False)
+    w.judge(WARNING, 0.5, 0.0, 0.0, warning_alerts=False)
     assert w.detection_state == WARNING
     w.follow("paused", None, T0)
     assert w.detection_state == WARNING  # paused: still this print's
@@ -193,49 +194,49 @@ def test_the_detection_state() -> None:
 
 def test_the_first_failure_of_a_print_acts_once() -> None:
     w = printing()
-    assert w.judge(SAFE, 0.1, 0.0, warning_alerts=True).do is Do.NOTHING
-    judged = w.judge(FAILURE, 0.8, 1.0, warning_alerts=True)
+    assert w.judge(SAFE, 0.1, 0.0, 0.0, warning_alerts=True).do is Do.NOTHING
+    judged = w.judge(FAILURE, 0.8, 1.0, 1.0, warning_alerts=True)
     assert (judged.verdict, judged.probability, judged.do) == (FAILURE, 0.8, Do.ACT)
     assert (w.job.acted, w.job.failure) == (True, True)
     assert (w.job.verdict, w.job.probability) == (FAILURE, 0.8)
     for now in (2.0, 200.0):
         # Neither a second action nor a warning once it acted.
-        assert w.judge(FAILURE, 0.9, now, warning_alerts=True).do is Do.NOTHING
-    assert w.judge(WARNING, 0.5, 300.0, warning_alerts=True).do is Do.WARN
-    assert w.judge(FAILURE, 0.9, 400.0, warning_alerts=True).do is Do.NOTHING
+        assert w.judge(FAILURE, 0.9, now, now, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, 300.0, 300.0, warning_alerts=True).do is Do.WARN
+    assert w.judge(FAILURE, 0.9, 400.0, 400.0, warning_alerts=True).do is Do.NOTHING
     assert w.job.failure
 
 
 def test_an_ignored_print_never_acts() -> None:
     w = printing()
-    assert w.press(w.button(IGNORE)) == IGNORE
+    assert w.press(w.button(IGNORE), 0.0) == IGNORE
     assert (w.job.ignored, w.job.failure) == (True, False)
-    assert w.judge(FAILURE, 0.9, 0.0, warning_alerts=False).do is Do.NOTHING
+    assert w.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False).do is Do.NOTHING
     assert not w.job.acted
     assert not w.job.failure
 
 
 def test_ignoring_after_the_action_clears_the_failure() -> None:
     w = printing()
-    assert w.judge(FAILURE, 0.9, 0.0, warning_alerts=False).do is Do.ACT
-    assert w.press(w.button(IGNORE)) == IGNORE
+    assert w.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False).do is Do.ACT
+    assert w.press(w.button(IGNORE), 0.0) == IGNORE
     assert (w.job.acted, w.job.ignored, w.job.failure) == (True, True, False)
-    assert w.judge(FAILURE, 0.9, 1.0, warning_alerts=False).do is Do.NOTHING
+    assert w.judge(FAILURE, 0.9, 1.0, 1.0, warning_alerts=False).do is Do.NOTHING
     assert not w.job.failure
 
 
 def test_the_next_print_acts_again() -> None:
     w = printing()
-    assert w.judge(FAILURE, 0.9, 0.0, warning_alerts=False).do is Do.ACT
+    assert w.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False).do is Do.ACT
     w.follow("finished", None, T0)
     w.follow("printing", None, T0 + timedelta(hours=1))
-    assert w.judge(FAILURE, 0.9, 1.0, warning_alerts=False).do is Do.ACT
+    assert w.judge(FAILURE, 0.9, 1.0, 1.0, warning_alerts=False).do is Do.ACT
 
 
 def test_a_verdict_says_whether_it_changed() -> None:
     w = printing()
     changes = [
-        w.judge(verdict, 0.1, 0.0, warning_alerts=False).changed
+        w.judge(verdict, 0.1, 0.0, 0.0, warning_alerts=False).changed
         for verdict in (SAFE, SAFE, WARNING, WARNING, SAFE)
     ]
     assert changes == [True, False, True, False, True]
@@ -246,7 +247,7 @@ def test_frames_are_judged_through_the_printers_detector_and_sensitivity() -> No
     reference = FailureDetector()
     acts = []
     for index, score in enumerate([0.0] * 40 + [1.5] * 15):
-        judged = w.frame(score, float(index), warning_alerts=False)
+        judged = w.frame(score, float(index), float(index), warning_alerts=False)
         verdict = reference.add_frame(score, 1.2)
         assert judged.verdict == verdict
         assert judged.probability == reference.probability(1.2)
@@ -261,29 +262,29 @@ def test_frames_are_judged_through_the_printers_detector_and_sensitivity() -> No
 
 def test_warnings_alert_only_when_enabled() -> None:
     w = printing()
-    assert w.judge(WARNING, 0.5, 0.0, warning_alerts=False).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, 0.0, 0.0, warning_alerts=False).do is Do.NOTHING
     # The disabled warning did not start a cooldown.
-    assert w.judge(WARNING, 0.5, 1.0, warning_alerts=True).do is Do.WARN
+    assert w.judge(WARNING, 0.5, 1.0, 1.0, warning_alerts=True).do is Do.WARN
 
 
 def test_at_most_one_warning_alert_per_cooldown() -> None:
     w = printing()
     start = 1000.0
-    assert w.judge(WARNING, 0.5, start, warning_alerts=True).do is Do.WARN
-    assert w.judge(SAFE, 0.1, start + 10, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, start, start, warning_alerts=True).do is Do.WARN
+    assert w.judge(SAFE, 0.1, start + 10, start + 10, warning_alerts=True).do is Do.NOTHING
     quiet = start + WARNING_ALERT_COOLDOWN_SEC - 0.1
-    assert w.judge(WARNING, 0.5, quiet, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, quiet, quiet, warning_alerts=True).do is Do.NOTHING
     # The suppressed one did not restart the cooldown.
     again = start + WARNING_ALERT_COOLDOWN_SEC
-    assert w.judge(WARNING, 0.5, again, warning_alerts=True).do is Do.WARN
-    assert w.judge(WARNING, 0.5, again + 1, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, again, again, warning_alerts=True).do is Do.WARN
+    assert w.judge(WARNING, 0.5, again + 1, again + 1, warning_alerts=True).do is Do.NOTHING
 
 
 def test_a_new_print_starts_without_a_cooldown() -> None:
     w = printing()
-    assert w.judge(WARNING, 0.5, 1000.0, warning_alerts=True).do is Do.WARN
+    assert w.judge(WARNING, 0.5, 1000.0, 1000.0, warning_alerts=True).do is Do.WARN
     w.follow("printing", "other.gcode", T0 + timedelta(hours=1))
-    assert w.judge(WARNING, 0.5, 1001.0, warning_alerts=True).do is Do.WARN
+    assert w.judge(WARNING, 0.5, 1001.0, 1001.0, warning_alerts=True).do is Do.WARN
 
 
 # --- the notification buttons -----------------------------------------------------------
@@ -303,62 +304,69 @@ def test_buttons_act_only_on_their_printer_and_print() -> None:
     w = printing()
     pause, ignore = w.button(PAUSE), w.button(IGNORE)
     other = PrintWatch(SETTINGS, "sub2", job=replace(w.job))
-    assert other.press(pause) is None
-    assert other.press(ignore) is None
+    assert other.press(pause, 0.0) is None
+    assert other.press(ignore, 0.0) is None
     assert not other.job.ignored
     for garbage in (None, 42, "", "MAKERSPACE_HUB_PAUSE"):
-        assert w.press(garbage) is None
-    assert w.press(pause) == PAUSE
+        assert w.press(garbage, 0.0) is None
+    assert w.press(pause, 0.0) == PAUSE
     assert not w.job.ignored  # pausing is not ignoring
 
     w.follow("finished", None, T0)
-    assert w.press(pause) is None  # nothing to pause any more
+    assert w.press(pause, 0.0) is None  # nothing to pause any more
     w.follow("printing", None, T0 + timedelta(hours=1))
-    assert w.press(pause) is None  # the earlier print's buttons
-    assert w.press(ignore) is None
+    assert w.press(pause, 0.0) is None  # the earlier print's buttons
+    assert w.press(ignore, 0.0) is None
     assert not w.job.ignored
-    assert w.press(w.button(PAUSE)) == PAUSE
+    assert w.press(w.button(PAUSE), 0.0) == PAUSE
 
 
 def test_ignore_still_works_after_the_print_ended() -> None:
     w = printing()
-    w.judge(FAILURE, 0.9, 0.0, warning_alerts=False)
+    w.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False)
     ignore = w.button(IGNORE)
     w.follow("finished", None, T0)
-    assert w.press(ignore) == IGNORE
+    assert w.press(ignore, 0.0) == IGNORE
     assert (w.job.ignored, w.job.failure) == (True, False)
 
 
 # --- the alerts -------------------------------------------------------------------------
 
 
-def test_the_failure_alert_of_a_notifying_printer_offers_pause_and_ignore() -> None:
+def test_the_failure_alert_offers_pause_not_a_failure_and_snooze() -> None:
     w = printing()
-    alert = w.failure_alert(0.834, None)
+    alert = failure_alert(w, 0.834, None)
     assert alert.key == "failure"
     assert alert.title == "prusa may be failing"
     assert alert.message == "benchy.gcode on prusa: failure probability 83 %."
     assert alert.actions == [
         {"action": w.button(PAUSE), "title": "Pause print"},
-        {"action": w.button(IGNORE), "title": "Ignore"},
+        {"action": w.button(IGNORE), "title": "Not a failure"},
+        {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
     ]
-    alone = printing(pause_entity=None).failure_alert(0.834, None)
-    assert alone.actions == [{"action": w.button(IGNORE), "title": "Ignore"}]
+    alone = failure_alert(printing(pause_entity=None), 0.834, None)
+    assert alone.actions == [
+        {"action": w.button(IGNORE), "title": "Not a failure"},
+        {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
+    ]
 
 
 @pytest.mark.parametrize("action", ["pause", "pause_and_off"])
 def test_the_failure_alert_of_a_pausing_printer_says_what_happened(action: str) -> None:
     w = printing(action=action, power_entity="switch.prusa_power")
-    alert = w.failure_alert(1.0, "The print was paused.")
+    alert = failure_alert(w, 1.0, "The print was paused.")
     assert alert.message == (
         "benchy.gcode on prusa: failure probability 100 %. The print was paused."
     )
-    assert alert.actions == [{"action": w.button(IGNORE), "title": "Ignore"}]
-    assert w.failure_alert(1.0, "").message.endswith("100 %. ")
+    assert alert.actions == [
+        {"action": w.button(IGNORE), "title": "Not a failure"},
+        {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
+    ]
+    assert failure_alert(w, 1.0, "").message.endswith("100 %. ")
 
 
 def test_the_warning_alert_has_no_buttons() -> None:
-    alert = printing().warning_alert(0.456)
+    alert = warning_alert(printing(), 0.456)
     assert alert.key == "warning"
     assert alert.title == "prusa might be failing"
     assert alert.message == "benchy.gcode on prusa: failure probability 46 %. Have a look."
@@ -396,10 +404,14 @@ def test_the_print_file_comes_from_the_first_named_attribute() -> None:
 def test_the_print_and_baseline_are_saved_and_restored() -> None:
     w = printing()
     for _ in range(3):
-        w.frame(0.2, 0.0, warning_alerts=False)
-    w.judge(FAILURE, 0.9, 0.0, warning_alerts=False)
+        w.frame(0.2, 0.0, 0.0, warning_alerts=False)
+    w.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False)
     saved = w.as_saved()
-    assert saved == {"detector": w.detector.as_dict(), "print": w.job.as_dict()}
+    assert saved == {
+        "detector": w.detector.as_dict(),
+        "print": w.job.as_dict(),
+        "detecting": True,
+    }
     assert saved["print"] == {
         "active": True,
         "name": "benchy.gcode",
@@ -408,6 +420,7 @@ def test_the_print_and_baseline_are_saved_and_restored() -> None:
         "acted": True,
         "ignored": False,
         "failure": True,
+        "snoozed_until": None,
     }
     restored = PrintWatch.restore(SETTINGS, "sub1", saved)
     assert restored.detector == w.detector
@@ -415,7 +428,7 @@ def test_the_print_and_baseline_are_saved_and_restored() -> None:
     assert restored.job == replace(w.job, verdict=None, probability=None)
     assert restored.button(IGNORE) == w.button(IGNORE)  # an alert's buttons outlive a restart
     # A restored print that already acted does not act again.
-    assert restored.judge(FAILURE, 0.9, 0.0, warning_alerts=False).do is Do.NOTHING
+    assert restored.judge(FAILURE, 0.9, 0.0, 0.0, warning_alerts=False).do is Do.NOTHING
 
 
 def test_nothing_saved_is_a_fresh_watch() -> None:
@@ -479,3 +492,106 @@ def test_recent_frames_are_bounded_and_shown_as_diagnostics_show_them() -> None:
         "verdict": "failure",
         "probability": 0.75,
     }
+
+
+# --- grace, snooze and the detection switch ------------------------------------------
+
+START = T0.timestamp()
+
+
+def test_a_failure_in_the_grace_period_acts_when_the_grace_ends() -> None:
+    w = printing(grace_minutes=5)
+    assert w.hold_ends(START + 10) == START + 300
+    assert w.judge(FAILURE, 0.9, 0.0, START + 10, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(WARNING, 0.5, 1.0, START + 20, warning_alerts=True).do is Do.NOTHING
+    assert w.judge(FAILURE, 0.9, 2.0, START + 30, warning_alerts=True).do is Do.NOTHING
+    assert not w.job.acted
+    assert not w.job.failure  # held: the failure sensor stays off
+    assert w.reconsider(3.0, START + 299) is None  # still held
+    judged = w.reconsider(4.0, START + 300)
+    assert judged is not None
+    assert judged.do is Do.ACT
+    assert w.job.acted
+    assert w.reconsider(5.0, START + 301) is not None  # judged again: acts once only
+    assert w.judge(FAILURE, 0.9, 6.0, START + 302, warning_alerts=True).do is Do.NOTHING
+
+
+def test_a_verdict_that_recovered_during_the_hold_does_not_act() -> None:
+    w = printing(grace_minutes=1)
+    w.judge(FAILURE, 0.9, 0.0, START + 10, warning_alerts=False)
+    w.judge(SAFE, 0.1, 1.0, START + 50, warning_alerts=False)
+    judged = w.reconsider(2.0, START + 60)
+    assert judged is not None
+    assert judged.do is Do.NOTHING
+
+
+def test_without_grace_nothing_is_held() -> None:
+    w = printing()
+    assert w.hold_ends(START) is None
+    assert w.judge(FAILURE, 0.9, 0.0, START, warning_alerts=False).do is Do.ACT
+
+
+def test_a_snooze_holds_until_it_ends_and_a_new_print_forgets_it() -> None:
+    w = printing()
+    assert w.snooze(10, START + 100)
+    assert w.job.snoozed_until == START + 700
+    assert w.held(START + 699)
+    assert w.judge(FAILURE, 0.9, 0.0, START + 200, warning_alerts=True).do is Do.NOTHING
+    assert w.reconsider(1.0, START + 600) is None
+    judged = w.reconsider(2.0, START + 700)
+    assert judged is not None
+    assert judged.do is Do.ACT
+    assert w.snooze(0, START + 800)  # 0 ends a snooze
+    assert w.job.snoozed_until is None
+    w.follow("idle", None, T0 + timedelta(hours=1))
+    assert not w.snooze(15, START + 3700)  # no print: nothing to snooze
+    w.follow("printing", "bracket.gcode", T0 + timedelta(hours=2))
+    assert w.job.snoozed_until is None
+
+
+def test_the_later_of_grace_and_snooze_ends_the_hold() -> None:
+    w = printing(grace_minutes=10)
+    w.snooze(2, START + 60)  # ends at START + 180, within the grace
+    assert w.hold_ends(START + 100) == START + 600
+    w.snooze(20, START + 60)
+    assert w.hold_ends(START + 100) == START + 1260
+
+
+def test_the_snooze_button_snoozes_this_print_for_15_minutes() -> None:
+    w = printing()
+    button = w.button(SNOOZE)
+    assert w.press(button, START + 60) == SNOOZE
+    assert w.job.snoozed_until == START + 60 + 15 * 60
+    w.follow("idle", None, T0 + timedelta(hours=1))
+    w.follow("printing", "bracket.gcode", T0 + timedelta(hours=2))
+    assert w.press(button, START + 7300) is None  # an earlier print's button
+
+
+def test_switching_detection_off_and_on_starts_the_print_over() -> None:
+    w = printing()
+    for _ in range(40):
+        w.frame(0.2, 0.0, START, warning_alerts=False)
+    baseline = w.detector.rolling_mean_long
+    assert w.detection_state == SAFE
+    assert w.set_detecting(False)
+    assert not w.set_detecting(False)
+    assert w.detection_state == DETECTION_OFF
+    assert w.reconsider(1.0, START) is None
+    assert w.set_detecting(True)
+    assert w.detector.current_frame_num == 0  # warming up again
+    assert w.detector.rolling_mean_long == baseline  # the learned baseline stays
+    assert w.detection_state == NOT_PRINTING  # no verdict since
+    w.frame(0.2, 0.0, START, warning_alerts=False)
+    assert w.detection_state == WARMING_UP
+
+
+def test_detecting_and_the_snooze_are_saved() -> None:
+    w = printing()
+    w.snooze(5, START)
+    w.set_detecting(False)
+    restored = PrintWatch.restore(SETTINGS, "sub1", w.as_saved())
+    assert not restored.detecting
+    assert restored.job.snoozed_until == START + 300
+    assert PrintWatch.restore(SETTINGS, "sub1", {}).detecting  # older files: on
+    with pytest.raises(ValueError, match="detecting"):
+        PrintWatch.restore(SETTINGS, "sub1", {"detecting": "no"})

@@ -27,6 +27,7 @@ def test_every_setting_is_read_and_stored() -> None:
         power_entity="switch.plug",
         sensitivity=1,
         poll_interval=30.0,  # number selectors give floats
+        grace_minutes=10.0,
     )
     settings = PrinterSettings.from_data(data)
     assert settings == PrinterSettings(
@@ -40,6 +41,7 @@ def test_every_setting_is_read_and_stored() -> None:
         power_entity="switch.plug",
         sensitivity=1.0,
         poll_interval=30,
+        grace_minutes=10,
     )
     assert isinstance(settings.sensitivity, float)
     assert isinstance(settings.poll_interval, int)
@@ -54,8 +56,16 @@ def test_every_setting_is_read_and_stored() -> None:
         "power_entity": "switch.plug",
         "sensitivity": 1.0,
         "poll_interval": 30,
+        "grace_minutes": 10,
     }
     assert PrinterSettings.from_data(settings.as_data()) == settings
+
+
+@pytest.mark.parametrize("minutes", [-1, 241, 2.5, "ten", True])
+def test_a_bad_grace_period_is_refused(minutes: object) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        PrinterSettings.from_data(printer(grace_minutes=minutes))
+    assert err.value.field == "grace_minutes"
 
 
 def test_blank_entities_are_left_out() -> None:

@@ -20,6 +20,7 @@ import voluptuous as vol
 from ..const import (
     CONF_ACTION,
     CONF_CAMERA_ENTITY,
+    CONF_GRACE_MINUTES,
     CONF_NAME,
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
@@ -32,6 +33,7 @@ from ..const import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_PRINTING_STATES,
     DEFAULT_SENSITIVITY,
+    MAX_GRACE_MINUTES,
     MAX_SENSITIVITY,
     MIN_POLL_INTERVAL,
     MIN_SENSITIVITY,
@@ -61,6 +63,7 @@ _PRINTER_DEFAULTS = {
     CONF_ACTION: PRINTER_ACTION_NOTIFY,
     CONF_SENSITIVITY: DEFAULT_SENSITIVITY,
     CONF_POLL_INTERVAL: DEFAULT_POLL_INTERVAL,
+    CONF_GRACE_MINUTES: 0,
 }
 
 
@@ -130,6 +133,16 @@ class PrinterSubentryFlow(HubSubentryFlow):
                     )
                 ),
                 vol.Required(CONF_POLL_INTERVAL): seconds_selector(MIN_POLL_INTERVAL),
+                # A default: reconfiguring a printer added before the option keeps 0.
+                vol.Required(CONF_GRACE_MINUTES, default=0): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0,
+                        max=MAX_GRACE_MINUTES,
+                        step=1,
+                        mode=NumberSelectorMode.BOX,
+                        unit_of_measurement="min",
+                    )
+                ),
             }
         )
         suggested = user_input or self._current() or _PRINTER_DEFAULTS

@@ -9,40 +9,51 @@ status entity's state, the time and each frame's score, and does what it answers
   ends it (`PrintWatch.follow`);
 - act once, ignore: the first `failure` verdict of a print runs the printer's action,
   never a second time, and never after an admin ignored the alert (`PrintWatch.judge`);
+- holds: during a print's first `grace_minutes` and while an admin's snooze lasts,
+  frames are scored and the detector learns, but nothing acts or alerts; a failure
+  that is still the verdict when the hold ends acts then (`PrintWatch.reconsider`);
+- the detection switch: off, nothing is polled or judged; back on in a print, the
+  detector starts this print's smoothing over (warming up again), so that frames
+  from before the gap never make a verdict;
 - the warning-alert cooldown: at most one warning alert per WARNING_ALERT_COOLDOWN_SEC;
 - the notification buttons: ids bound to the printer and the print they were sent
   for, so the buttons of an earlier print do nothing (`PrintWatch.press`);
-- the alerts' words, and the detection state the printer's sensor shows;
-- the printer's recent health: camera errors and the frames that were not plain safe.
+- the detection state the printer's sensor shows (the alerts' words are in
+  `print_alerts`).
+
+The printer's recent health (camera errors, frames that were not plain safe) is in
+`health`.
 """
 
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from ..const import DOMAIN, PRINTER_ACTION_NOTIFY
+from ..const import DOMAIN
 from ..validation import InvalidConfigError, read_bool, read_optional_float, read_optional_text
 from .detector import FAILURE, SAFE, WARMING_UP, WARNING, FailureDetector
 from .settings import PrinterSettings
 
 WARNING_ALERT_COOLDOWN_SEC = 90.0
-HISTORY_LENGTH = 50
 # Where printer integrations put the printed file's name on their status entity.
 PRINT_NAME_ATTRIBUTES = ("filename", "file_name", "file", "job_name", "print_name", "task_name")
 # Home Assistant's STATE_UNAVAILABLE and STATE_UNKNOWN: no word from the printer.
 NO_WORD_STATES = ("unavailable", "unknown")
 
 # The detection state while there is no print to judge (the sensor's "idle": the
-# value is shown to users and translated, so it stays).
+# value is shown to users and translated, so it stays), and while detection is off.
 NOT_PRINTING = "idle"
-DETECTION_STATES = (NOT_PRINTING, WARMING_UP, SAFE, WARNING, FAILURE)
+DETECTION_OFF = "off"
+DETECTION_STATES = (NOT_PRINTING, WARMING_UP, SAFE, WARNING, FAILURE, DETECTION_OFF)
 
 # The notification buttons.
 PAUSE = "PAUSE"
-IGNORE = "IGNORE"
+IGNORE = "IGNORE"  # "Not a failure": ignore the rest of this print
+SNOOZE = "SNOOZE"
+SNOOZE_BUTTON_MINUTES = 15
+MAX_SNOOZE_MINUTES = 24 * 60
 
 
 @dataclass(slots=True, kw_only=True)
@@ -56,6 +67,7 @@ class PrintJob:
     acted: bool = False  # the failure action ran for this print
     ignored: bool = False  # an admin dismissed the alert
     failure: bool = False  # a failure was detected in this print
+    snoozed_until: float | None = None  # wall clock; an admin's snooze of this print
     verdict: str | None = None
     probability: float | None = None
 
@@ -69,6 +81,7 @@ class PrintJob:
             "acted": self.acted,
             "ignored": self.ignored,
             "failure": self.failure,
+            "snoozed_until": self.snoozed_until,
         }
 
     @classmethod
@@ -85,6 +98,7 @@ class PrintJob:
                 acted=read_bool(data, "acted", False),
                 ignored=read_bool(data, "ignored", False),
                 failure=read_bool(data, "failure", False),
+                snoozed_until=read_optional_float(data, "snoozed_until"),
             )
         except InvalidConfigError as err:
             raise ValueError(f"print.{err}") from err
@@ -123,59 +137,6 @@ class Judgement:
     do: Do
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """An alert to send: its kind, words and notification buttons."""
-
-    key: str
-    title: str
-    message: str
-    actions: list[dict[str, str]] | None
-
-
-@dataclass(slots=True)
-class Frame:
-    """One analysed frame that was not plain safe (for diagnostics)."""
-
-    at: datetime
-    score: float
-    verdict: str
-    probability: float
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the frame as diagnostics show it."""
-        return {
-            "at": self.at.isoformat(),
-            "score": self.score,
-            "verdict": self.verdict,
-            "probability": self.probability,
-        }
-
-
-@dataclass(slots=True)
-class PrinterHealth:
-    """What went wrong lately."""
-
-    camera_errors: int = 0
-    camera_failing: bool = False
-    last_error: str | None = None
-    history: deque[Frame] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
-
-    def camera_failed(self, error: str) -> bool:
-        """Count a snapshot that failed; return True when the camera just began failing."""
-        self.camera_errors += 1
-        self.last_error = f"camera: {error}"
-        began = not self.camera_failing
-        self.camera_failing = True
-        return began
-
-    def camera_works(self) -> bool:
-        """Take a good snapshot; return True when the camera just stopped failing."""
-        ended = self.camera_failing
-        self.camera_failing = False
-        return ended
-
-
 def pause_call(entity_id: str) -> tuple[str, str]:
     """Return the domain and service that pause a print through `entity_id`."""
     domain = entity_id.split(".", 1)[0]
@@ -202,12 +163,14 @@ class PrintWatch:
         *,
         job: PrintJob | None = None,
         detector: FailureDetector | None = None,
+        detecting: bool = True,
     ) -> None:
         """Watch the printer of `settings` (its subentry binds the buttons)."""
         self.settings = settings
         self.subentry_id = subentry_id
         self.job = job if job is not None else PrintJob()
         self.detector = detector if detector is not None else FailureDetector()
+        self.detecting = detecting  # the printer's failure detection switch
         self._last_warning_alert: float | None = None
 
     @classmethod
@@ -215,20 +178,30 @@ class PrintWatch:
         cls, settings: PrinterSettings, subentry_id: str, saved: Mapping[str, Any]
     ) -> "PrintWatch":
         """Take up the saved baseline and print; raise ValueError when unusable."""
+        detecting = saved.get("detecting", True)
+        if not isinstance(detecting, bool):
+            raise ValueError("detecting must be true or false")
         return cls(
             settings,
             subentry_id,
             job=PrintJob.from_dict(saved.get("print", {})),
             detector=FailureDetector.from_dict(saved.get("detector", {})),
+            detecting=detecting,
         )
 
     def as_saved(self) -> dict[str, Any]:
-        """Return the baseline and print to save."""
-        return {"detector": self.detector.as_dict(), "print": self.job.as_dict()}
+        """Return the baseline, the print and the detection switch to save."""
+        return {
+            "detector": self.detector.as_dict(),
+            "print": self.job.as_dict(),
+            "detecting": self.detecting,
+        }
 
     @property
     def detection_state(self) -> str:
-        """Return idle (NOT_PRINTING), warming_up, safe, warning or failure."""
+        """Return off, idle (NOT_PRINTING), warming_up, safe, warning or failure."""
+        if not self.detecting:
+            return DETECTION_OFF
         if not self.job.active or self.job.verdict is None:
             return NOT_PRINTING
         if self.detector.warming_up:
@@ -276,26 +249,32 @@ class PrintWatch:
 
     # --- the frames ------------------------------------------------------------------
 
-    def frame(self, score: float, now: float, *, warning_alerts: bool) -> Judgement:
+    def frame(self, score: float, now: float, wall: float, *, warning_alerts: bool) -> Judgement:
         """Feed a frame's score to the detector and judge its verdict (see `judge`)."""
         sensitivity = self.settings.sensitivity
         verdict = self.detector.add_frame(score, sensitivity)
         return self.judge(
-            verdict, self.detector.probability(sensitivity), now, warning_alerts=warning_alerts
+            verdict,
+            self.detector.probability(sensitivity),
+            now,
+            wall,
+            warning_alerts=warning_alerts,
         )
 
     def judge(
-        self, verdict: str, probability: float, now: float, *, warning_alerts: bool
+        self, verdict: str, probability: float, now: float, wall: float, *, warning_alerts: bool
     ) -> Judgement:
-        """Decide what a verdict asks for; `now` is a monotonic clock in seconds.
+        """Decide what a verdict asks for; `now` is monotonic, `wall` the wall clock.
 
         The first failure of a print acts (once, and not once ignored); a warning
         alerts when `warning_alerts` is on and the last warning alert is older than
-        the cooldown.
+        the cooldown. While the print is held (grace, snooze) neither happens.
         """
         changed = verdict != self.job.verdict
         self.job.verdict, self.job.probability = verdict, probability
         do = Do.NOTHING
+        if self.held(wall):
+            return Judgement(verdict, probability, changed, do)
         if verdict == FAILURE and not self.job.acted and not self.job.ignored:
             self.job.acted = self.job.failure = True
             do = Do.ACT
@@ -303,6 +282,56 @@ class PrintWatch:
             self._last_warning_alert = now
             do = Do.WARN
         return Judgement(verdict, probability, changed, do)
+
+    # --- holds: grace and snooze ------------------------------------------------------
+
+    def hold_ends(self, wall: float) -> float | None:
+        """Return when the print's hold (grace, snooze) ends (None: not held now)."""
+        ends = [
+            end
+            for end in (
+                self.job.snoozed_until,
+                None
+                if self.job.started is None or not self.settings.grace_minutes
+                else self.job.started + self.settings.grace_minutes * 60,
+            )
+            if end is not None and end > wall
+        ]
+        return max(ends) if self.job.active and ends else None
+
+    def held(self, wall: float) -> bool:
+        """Return True while the print is in its grace period or snoozed."""
+        return self.hold_ends(wall) is not None
+
+    def reconsider(self, now: float, wall: float) -> Judgement | None:
+        """Judge the last verdict again once a hold ended (None: nothing to judge).
+
+        A failure that is still the verdict acts now, without waiting for a frame.
+        """
+        if not self.detecting or not self.job.active or self.job.verdict is None:
+            return None
+        if self.job.probability is None or self.held(wall):
+            return None
+        return self.judge(self.job.verdict, self.job.probability, now, wall, warning_alerts=False)
+
+    def snooze(self, minutes: float, wall: float) -> bool:
+        """Snooze this print's actions for `minutes` (0: end the snooze); False: no print."""
+        if not self.job.active:
+            return False
+        self.job.snoozed_until = wall + minutes * 60 if minutes > 0 else None
+        return True
+
+    def set_detecting(self, on: bool) -> bool:
+        """Switch detection on or off; return True when that changed it."""
+        if on == self.detecting:
+            return False
+        self.detecting = on
+        if on and self.job.active:
+            # Frames from before the gap must not make a verdict: this print's
+            # smoothing starts over (the learned baseline stays).
+            self.detector.new_print()
+            self.job.verdict = self.job.probability = None
+        return True
 
     def _warning_due(self, now: float) -> bool:
         last = self._last_warning_alert
@@ -315,41 +344,19 @@ class PrintWatch:
         started = self.job.started or 0
         return f"{DOMAIN.upper()}_{what}_{self.subentry_id}_{started * 1000:.0f}"
 
-    def press(self, action: object) -> str | None:
-        """Take a pressed notification button's id; return PAUSE, IGNORE or None.
+    def press(self, action: object, wall: float) -> str | None:
+        """Take a pressed notification button's id; return PAUSE, IGNORE, SNOOZE or None.
 
         Buttons of another printer or of an earlier print answer None: their ids
         carry the print's start. PAUSE only while the print is on; IGNORE dismisses
-        the failure (and stops the action from running in this print).
+        the failure (and stops the action from running in this print); SNOOZE holds
+        the print's actions for SNOOZE_BUTTON_MINUTES.
         """
         if action == self.button(PAUSE) and self.job.active:
             return PAUSE
         if action == self.button(IGNORE):
             self.job.ignored, self.job.failure = True, False
             return IGNORE
+        if action == self.button(SNOOZE) and self.snooze(SNOOZE_BUTTON_MINUTES, wall):
+            return SNOOZE
         return None
-
-    def failure_alert(self, probability: float, done: str | None) -> Alert:
-        """Return the failure alert, saying what the action did (None: it only notifies)."""
-        name = self.settings.name
-        actions = [{"action": self.button(IGNORE), "title": "Ignore"}]
-        if self.settings.action == PRINTER_ACTION_NOTIFY and self.settings.pause_entity:
-            actions.insert(0, {"action": self.button(PAUSE), "title": "Pause print"})
-        return Alert(
-            "failure",
-            f"{name} may be failing",
-            f"{self.job.name} on {name}: failure probability {probability * 100:.0f} %."
-            + (f" {done}" if done is not None else ""),
-            actions,
-        )
-
-    def warning_alert(self, probability: float) -> Alert:
-        """Return the warning alert (no buttons: nothing runs on a warning)."""
-        name = self.settings.name
-        return Alert(
-            "warning",
-            f"{name} might be failing",
-            f"{self.job.name} on {name}: failure probability {probability * 100:.0f} %. "
-            "Have a look.",
-            None,
-        )

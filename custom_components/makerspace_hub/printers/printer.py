@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Coroutine
 from datetime import timedelta
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -24,7 +23,6 @@ from homeassistant.core import (
     State,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_state_change_event,
@@ -37,35 +35,31 @@ from ..const import (
     DOMAIN,
     LOGGER,
     PRINTER_ACTION_NOTIFY,
-    PRINTER_ACTION_PAUSE_AND_OFF,
     SUBENTRY_PRINTER,
 )
 from ..hub_options import HubOptions
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .detector import SAFE, FailureDetector
+from .health import Frame, PrinterHealth
 from .ml_api import MlApiError
 from .ml_service import MLService
+from .print_alerts import Alert, failure_alert, warning_alert
 from .print_watch import (
     IGNORE,
     PAUSE,
-    Alert,
+    SNOOZE,
+    SNOOZE_BUTTON_MINUTES,
     Do,
     Follow,
-    Frame,
-    PrinterHealth,
+    Judgement,
     PrintJob,
     PrintWatch,
-    pause_call,
     print_file,
 )
+from .printer_controls import PrinterControls
 from .settings import PrinterSettings
 
-if TYPE_CHECKING:
-    from homeassistant.components.camera import Image
-
-
-SNAPSHOT_TIMEOUT_SEC = 20
 # A frame changes the baseline a little; it is saved at most this often.
 FRAME_SAVE_INTERVAL_SEC = 60.0
 NOTIFICATION_ACTION_EVENT = "mobile_app_notification_action"
@@ -100,9 +94,11 @@ class Printer(EventSource[str, dict[str, Any]]):
         self.ml_service = ml_service
         self.watch = PrintWatch(settings, subentry_id)
         self.health = PrinterHealth()
+        self.controls = PrinterControls(hass, settings, self.health, self._fire)
         self.stagger_sec = 0.0
         self._stops: list[CALLBACK_TYPE] = []
         self._polling: CALLBACK_TYPE | None = None
+        self._hold_check: CALLBACK_TYPE | None = None  # when a grace or snooze ends
         self._tasks: set[asyncio.Task[None]] = set()
         self._busy = False
         self._saved_at = 0.0
@@ -135,6 +131,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     def async_stop(self) -> None:
         """Stop polling, listening and acting; keep the newest state."""
         self._stop_polling()
+        self._arm_hold_check(stop=True)
         while self._stops:
             self._stops.pop()()
         for task in self._tasks:
@@ -199,10 +196,11 @@ class Printer(EventSource[str, dict[str, Any]]):
             LOGGER.debug("%s: a new print: %s", self.name, self.job.name)
             self._fire("print_started", {})
             self._save(force=True)
-        if step.polls:
+        if step.polls and self.watch.detecting:
             self._start_polling(first_delay=self.stagger_sec)
         else:
             self._stop_polling()
+        self._arm_hold_check()
         if step is Follow.ENDED:
             self._save(force=True)
         self._notify()
@@ -245,7 +243,8 @@ class Printer(EventSource[str, dict[str, Any]]):
     async def _async_poll(self) -> None:
         started = self.job.started
         try:
-            image = await self._async_snapshot()
+            image = await self.controls.async_snapshot()
+            self._notify()  # the camera's health may have changed
             if image is None:
                 return
             try:
@@ -259,44 +258,72 @@ class Printer(EventSource[str, dict[str, Any]]):
         finally:
             self._busy = False
 
-    async def _async_snapshot(self) -> "Image | None":
-        # Imported here: the camera integration (and its image libraries) is loaded
-        # only where there are cameras, and a printer always has one.
-        from homeassistant.components import camera  # noqa: PLC0415
-
-        try:
-            image = await camera.async_get_image(
-                self.hass, self.settings.camera_entity, timeout=SNAPSHOT_TIMEOUT_SEC
-            )
-        except Exception as err:  # noqa: BLE001 - camera integrations may raise anything
-            if self.health.camera_failed(str(err)):
-                LOGGER.warning(
-                    "%s: no snapshot from %s: %s", self.name, self.settings.camera_entity, err
-                )
-            self._notify()
-            return None
-        if self.health.camera_works():
-            LOGGER.info("%s: snapshots from %s work again", self.name, self.settings.camera_entity)
-        return image
-
     @callback
     def _analyse(self, score: float) -> None:
         judged = self.watch.frame(
-            score, time.monotonic(), warning_alerts=self.options.print_warning_alerts
+            score, time.monotonic(), time.time(), warning_alerts=self.options.print_warning_alerts
         )
         if judged.verdict != SAFE:
             self.health.history.append(
                 Frame(dt_util.utcnow(), score, judged.verdict, judged.probability)
             )
+        self._do(judged)
+
+    @callback
+    def _do(self, judged: Judgement) -> None:
+        """Do what a judged verdict asks for; save and tell the entities."""
         if judged.do is Do.ACT:
             self._fire("failure", {"probability": round(judged.probability * 100, 1)})
             self._background(self._async_act(judged.probability), "failure action")
         elif judged.do is Do.WARN:
             self._fire("warning", {"probability": round(judged.probability * 100, 1)})
-            alert = self.watch.warning_alert(judged.probability)
+            alert = warning_alert(self.watch, judged.probability)
             self._background(self._async_alert(alert), "warning alert")
-        self._save(force=judged.changed)
+        self._save(force=judged.changed or judged.do is Do.ACT)
         self._notify()
+
+    # --- the detection switch and holds ----------------------------------------------
+
+    @callback
+    def async_set_detecting(self, on: bool) -> None:
+        """Switch failure detection on or off (off: no snapshots, no ML requests)."""
+        if not self.watch.set_detecting(on):
+            return
+        self._fire("detection_on" if on else "detection_off", {})
+        self._save(force=True)
+        self._follow(self.hass.states.get(self.settings.status_entity))
+
+    @callback
+    def async_snooze(self, minutes: float) -> bool:
+        """Hold this print's actions for `minutes` (0 ends a snooze); False: no print."""
+        if not self.watch.snooze(minutes, time.time()):
+            return False
+        self._fire("snoozed", {"minutes": minutes})
+        self._save(force=True)
+        self._arm_hold_check()
+        self._notify()
+        return True
+
+    @callback
+    def _arm_hold_check(self, *, stop: bool = False) -> None:
+        """Look at the verdict again when the print's grace period or snooze ends."""
+        if self._hold_check is not None:
+            self._hold_check()
+            self._hold_check = None
+        ends = None if stop else self.watch.hold_ends(time.time())
+        if ends is not None:
+            self._hold_check = async_call_later(
+                self.hass,
+                max(ends - time.time(), 0) + 0.1,
+                HassJob(self._hold_ended, cancel_on_shutdown=True),
+            )
+
+    @callback
+    def _hold_ended(self, _now: Any) -> None:
+        self._hold_check = None
+        if (judged := self.watch.reconsider(time.monotonic(), time.time())) is not None:
+            self._do(judged)
+        self._arm_hold_check()  # a snooze may outlast the grace, or the other way round
 
     # --- actions ---------------------------------------------------------------------
 
@@ -305,55 +332,34 @@ class Printer(EventSource[str, dict[str, Any]]):
         done = None
         if self.settings.action != PRINTER_ACTION_NOTIFY:
             done = await self._async_pause()
-        await self._async_alert(self.watch.failure_alert(probability, done))
+        await self._async_alert(failure_alert(self.watch, probability, done))
 
     async def _async_alert(self, alert: Alert) -> None:
         await self.alerts.async_send(alert.key, alert.title, alert.message, alert.actions)
 
     async def _async_pause(self) -> str:
         """Pause (and power off, if that is the action); return what happened."""
-        pause, power = self.settings.pause_entity, self.settings.power_entity
-        said: list[str] = []
-        if pause:
-            domain, service = pause_call(pause)
-            paused = await self._async_call(domain, service, pause, "paused")
-            said.append("The print was paused." if paused else f"Pausing failed ({pause}).")
-        if self.settings.action == PRINTER_ACTION_PAUSE_AND_OFF and power:
-            if await self._async_call("switch", "turn_off", power, "powered_off"):
-                said.append("The printer was powered off.")
-                self.watch.powered_off()
-                self._stop_polling()
-                self._save(force=True)
-                self._notify()
-            else:
-                said.append(f"Powering off failed ({power}).")
-        return " ".join(said)
-
-    async def _async_call(self, domain: str, service: str, entity_id: str, event: str) -> bool:
-        """Call `service` on `entity_id`; fire `event` and return True if it ran."""
-        state = self.hass.states.get(entity_id)
-        try:
-            if state is None or state.state == STATE_UNAVAILABLE:
-                raise HomeAssistantError(f"{entity_id} is missing or unavailable")
-            await self.hass.services.async_call(
-                domain, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
-            )
-        except HomeAssistantError as err:
-            LOGGER.error("%s: could not %s %s: %s", self.name, service, entity_id, err)
-            self.health.last_error = f"{entity_id}: {err}"
-            self._notify()
-            return False
-        self._fire(event, {"entity_id": entity_id})
-        return True
+        said, powered_off = await self.controls.async_pause()
+        if powered_off:
+            self.watch.powered_off()
+            self._stop_polling()
+            self._save(force=True)
+        self._notify()
+        return said
 
     @callback
     def _on_notification_action(self, event: Event) -> None:
-        pressed = self.watch.press(event.data.get("action"))
+        pressed = self.watch.press(event.data.get("action"), time.time())
         if pressed == PAUSE:
             self._background(self._async_pause(), "pause")
         elif pressed == IGNORE:
             self._fire("ignored", {})
             self._save(force=True)
+            self._notify()
+        elif pressed == SNOOZE:
+            self._fire("snoozed", {"minutes": SNOOZE_BUTTON_MINUTES})
+            self._save(force=True)
+            self._arm_hold_check()
             self._notify()
 
     # --- plumbing --------------------------------------------------------------------

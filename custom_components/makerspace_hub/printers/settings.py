@@ -7,6 +7,7 @@ from typing import Any, Self
 from ..const import (
     CONF_ACTION,
     CONF_CAMERA_ENTITY,
+    CONF_GRACE_MINUTES,
     CONF_NAME,
     CONF_PAUSE_ENTITY,
     CONF_PAUSED_STATES,
@@ -19,6 +20,7 @@ from ..const import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_PRINTING_STATES,
     DEFAULT_SENSITIVITY,
+    MAX_GRACE_MINUTES,
     MAX_SENSITIVITY,
     MIN_POLL_INTERVAL,
     MIN_SENSITIVITY,
@@ -49,6 +51,9 @@ class PrinterSettings:
     power_entity: str | None = None
     sensitivity: float = DEFAULT_SENSITIVITY
     poll_interval: int = DEFAULT_POLL_INTERVAL
+    # No action and no alert in a print's first minutes (the first layer); frames
+    # still warm the detector up.
+    grace_minutes: int = 0
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
@@ -76,7 +81,10 @@ class PrinterSettings:
             poll_interval=read_int(
                 data, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL
             ),
+            grace_minutes=read_int(data, CONF_GRACE_MINUTES, 0, 0),
         )
+        if settings.grace_minutes > MAX_GRACE_MINUTES:
+            raise InvalidConfigError("invalid_value", CONF_GRACE_MINUTES)
         if not settings.printing_states:
             raise InvalidConfigError("printing_states_required", CONF_PRINTING_STATES)
         if action != PRINTER_ACTION_NOTIFY and settings.pause_entity is None:
@@ -96,6 +104,7 @@ class PrinterSettings:
             CONF_ACTION: self.action,
             CONF_SENSITIVITY: self.sensitivity,
             CONF_POLL_INTERVAL: self.poll_interval,
+            CONF_GRACE_MINUTES: self.grace_minutes,
         }
         if self.pause_entity:
             data[CONF_PAUSE_ENTITY] = self.pause_entity
