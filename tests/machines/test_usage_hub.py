@@ -129,6 +129,32 @@ async def test_a_session_is_recorded_when_it_ends(
     ]
 
 
+async def test_records_are_written_together_a_few_seconds_after_their_sessions(
+    hass: HomeAssistant,
+    config_dir: Path,
+    shop: MockConfigEntry,
+    client: TestClient,
+    at_start: FrozenDateTimeFactory,
+) -> None:
+    await _session(Board(client, "metal-mill"), ADA, at_start, 1)
+    at_start.tick(timedelta(seconds=2))
+    await _session(Board(client, "hammer"), KENNETH, at_start, 0.01)
+    usage = _usage(shop)
+    assert usage.waiting == 2
+    assert not (config_dir / "makerspace_hub" / "usage.db").exists()  # not yet written
+    at_start.tick(timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    # The write started by itself (no flush): wait for its thread, in real time.
+    for _ in range(200):
+        if not usage.pending:
+            break
+        await hass.async_add_executor_job(threading.Event().wait, 0.025)
+        await hass.async_block_till_done()
+    assert usage.waiting == 0
+    assert len(await hass.async_add_executor_job(_rows, config_dir)) == 2
+
+
 async def test_every_kind_of_session_and_every_end_is_recorded(
     hass: HomeAssistant,
     shop: MockConfigEntry,
@@ -418,7 +444,10 @@ async def test_a_locked_database_never_holds_up_a_board(
         assert usage.pending
         # The report has the record the database has not got yet.
         assert len((await _report(hass))["sessions"]) == 2
-        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3))
+        # The write starts after its delay, and times out 2 s later.
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
+        await hass.async_block_till_done()
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=9))
         await hass.async_block_till_done()
         assert usage.save_timeouts == 1
         issues = ir.async_get(hass).issues

@@ -1,9 +1,10 @@
 """Measure makerspace_hub in a real Home Assistant process: `python -m tools.bench`.
 
 Phases, one after the other, on one generated makerspace: warm-up, boards, one
-board back-to-back, boards with the disk hung, idle, printers, then the recording
-sensors' lateness (they ran all along) and the hub's start-up. Prints the figures
-and writes them to `docs/benchmarks.md` (see `--output`).
+board back-to-back, boards with usage records off and on in paired rounds, boards
+with the disk hung, idle, printers, then the recording sensors' lateness (they ran
+all along) and the hub's start-up. Prints the figures and writes them to
+`docs/benchmarks.md` (see `--output`).
 """
 
 import argparse
@@ -18,7 +19,6 @@ import platform
 import random
 import sys
 import tempfile
-import textwrap
 import time
 from typing import Any
 
@@ -26,6 +26,7 @@ import aiohttp
 from filelock import FileLock
 
 from tools.demo.homeassistant_api import ENTRIES, DemoSetupError, HomeAssistantApi
+from tools.demo.provision import hub_options
 from tools.fake_ml_api import FakeMlApi
 
 from .boards import Board, back_to_back, plans, run_fleet
@@ -42,8 +43,9 @@ from .instance import (
     wait_until_loaded,
     write_config,
 )
+from .meter import Meter, say
 from .report import Results, markdown, targets
-from .stats import cpu_seconds
+from .usage import UsageRecordsPhase
 
 REPO = Path(__file__).parent.parent.parent
 WARM_UP_SEC = 30.0  # past the garbage collection that follows setting everything up
@@ -51,11 +53,6 @@ PRINT_WARM_UP_SEC = 10.0
 SETTLE_SEC = 10.0
 BACK_TO_BACK_SEC = 10.0
 RELOADS = 3
-
-
-def say(text: str) -> None:
-    """Print what happens, with the time."""
-    print(f"{time.strftime('%H:%M:%S')}  {text}", flush=True)
 
 
 class FrameJudge:
@@ -72,33 +69,6 @@ class FrameJudge:
         if self.dice.random() < 0.3:
             return [["failure", round(self.dice.uniform(0.05, 0.3), 3), [320, 300, 40, 40]]]
         return []
-
-
-class Meter:
-    """CPU time of the Home Assistant process and its loop lag, over a phase."""
-
-    def __init__(self, api: HomeAssistantApi, pid: int) -> None:
-        """Measure the process `pid`, whose probe answers through `api`."""
-        self.api = api
-        self.pid = pid
-        self.cpu = 0.0
-        self.lag: dict[str, Any] = {}
-        self._cpu = 0.0
-        self._wall = 0.0
-
-    async def start(self) -> None:
-        """Start a phase."""
-        await self.api.request("GET", "/api/bench_probe")  # drop what came before
-        self._cpu = cpu_seconds(self.pid)
-        self._wall = time.monotonic()
-
-    async def stop(self) -> None:
-        """End the phase: `cpu` is the share of one core used, `lag` the loop lag."""
-        self.cpu = (cpu_seconds(self.pid) - self._cpu) / (time.monotonic() - self._wall)
-        self.lag = await self.api.request("GET", "/api/bench_probe")
-        for stall in self.lag.pop("stalls", []):
-            stack = textwrap.indent(stall["stack"], "      ")
-            say(f"  the event loop stalled {stall['ms']:.0f} ms in all, here:\n{stack}")
 
 
 def hold_state_locks(storage_dir: Path) -> list[FileLock]:
@@ -152,6 +122,7 @@ class Bench:
                     for number, plan in enumerate(plans(self.base_url, space, self.people))
                 ]
                 await self._boards(meter, fleet)
+                await self._usage_records(api, meter, space, fleet)
                 await self._hung_disk(api, meter, space, fleet)
                 await self._printers(api, meter, space)
                 await self._recording(api, space)
@@ -203,6 +174,18 @@ class Bench:
         say(f"one board back-to-back for {BACK_TO_BACK_SEC:.0f} s")
         results.single = await back_to_back(fleet[0], BACK_TO_BACK_SEC)
         say(f"  {results.single.per_second:.0f} replies/s, {results.single.outcome}")
+
+    async def _usage_records(
+        self, api: HomeAssistantApi, meter: Meter, space: Makerspace, fleet: list[Board]
+    ) -> None:
+        phase = UsageRecordsPhase(
+            api,
+            meter,
+            space,
+            options=hub_options(self.base_url, self.ml_api.url),  # as provisioned
+            loaded=lambda: self._loaded(api, space),
+        )
+        self.results.usage = await phase.run(fleet, self.args.seconds)
 
     async def _hung_disk(
         self, api: HomeAssistantApi, meter: Meter, space: Makerspace, fleet: list[Board]

@@ -18,8 +18,9 @@ from pathlib import Path
 import time
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_call_later
 
 from ..const import DOMAIN, LOGGER
 from ..listeners import EventSource
@@ -33,6 +34,11 @@ USAGE_KIND = "usage"
 USAGE_NAME = "records"
 USAGE_DB_PATH = ("makerspace_hub", "usage.db")  # in the configuration folder
 REPORT_TIMEOUT_SEC = 10.0
+# Records wait this long before a write starts, so that the sessions ending meanwhile
+# go in one write: a write thread competes with the board replies for Python's
+# interpreter lock, and `scripts/bench` measured one write per logout in the replies'
+# p99. Reports include the records still waiting; Home Assistant stopping writes them.
+WRITE_DELAY_SEC = 5.0
 # Records kept in memory while the database cannot be written; past it the oldest go
 # (logged): a disk that fails for weeks must not eat Home Assistant's memory.
 MAX_PENDING = 10_000
@@ -52,6 +58,7 @@ class UsageLog(OwnerStore):
         self._writing: list[UsageRecord] = []
         self._cutoff: float | None = None  # a purge asked for, not done yet
         self._purging: float | None = None
+        self._delayed: CALLBACK_TYPE | None = None  # the write waiting for more records
 
     @property
     def label(self) -> str:
@@ -89,7 +96,25 @@ class UsageLog(OwnerStore):
         self._cutoff = retention_cutoff(time.time(), retention_days)
         self._mark_dirty()
 
+    @callback
+    def _mark_dirty(self) -> None:
+        """Write within WRITE_DELAY_SEC, with whatever else ends meanwhile."""
+        self._dirty = True
+        if self._attempt is None and self._delayed is None:
+            self._delayed = async_call_later(
+                self.hass, WRITE_DELAY_SEC, HassJob(self._write_now, cancel_on_shutdown=True)
+            )
+
+    @callback
+    def _write_now(self, _now: Any) -> None:
+        self._delayed = None
+        if self._dirty and self._attempt is None:
+            self._start_attempt()
+
     def _write(self) -> asyncio.Future[None]:
+        if self._delayed is not None:  # a flush, or the end of an earlier write
+            self._delayed()
+            self._delayed = None
         batch, self._writing, self._pending = self._pending, self._pending, []
         cutoff, self._purging, self._cutoff = self._cutoff, self._cutoff, None
         return run_in_thread(self.hass, _write, self.path, self.hub_id, batch, cutoff)
