@@ -56,6 +56,7 @@ PURE = {
     "printers.settings",
     "printers.health",
     "printers.print_alerts",
+    "printers.printer_devices",
     "recording",
     "recording.schedule",
     "recording.log",

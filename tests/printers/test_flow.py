@@ -1,4 +1,9 @@
-"""Printer subentry flow: add, errors, unique names, reconfigure."""
+"""Printer subentry flow: add, errors, unique names, reconfigure.
+
+Adding takes two steps (name and status entity, then the full form): `add_printer`
+drives both with one input; the proposals of the second step are in
+test_flow_proposals.py.
+"""
 
 from typing import Any
 
@@ -32,6 +37,19 @@ async def hub(hass: HomeAssistant) -> ConfigEntry:
     return await setup_mill_hub(hass)
 
 
+async def add_printer(
+    hass: HomeAssistant, hub: ConfigEntry, user_input: dict[str, Any]
+) -> dict[str, Any]:
+    """Add a printer with `user_input`: its name and status entity, then the rest."""
+    result = await start_flow(hass, hub, SUBENTRY_PRINTER)
+    assert result["step_id"] == "user"
+    first = {key: user_input[key] for key in (CONF_NAME, CONF_STATUS_ENTITY)}
+    result = await configure_flow(hass, result, first)
+    if result.get("step_id") != "printer":
+        return result  # the first step refused the name
+    return await configure_flow(hass, result, user_input)
+
+
 def _printer_input(**changes: Any) -> dict[str, Any]:
     return {
         CONF_NAME: "Prusa MK4",
@@ -47,6 +65,10 @@ def _printer_input(**changes: Any) -> dict[str, Any]:
 
 async def test_add_printer(hass: HomeAssistant, hub: ConfigEntry) -> None:
     result = await start_flow(hass, hub, SUBENTRY_PRINTER)
+    result = await configure_flow(
+        hass, result, {CONF_NAME: "Prusa MK4", CONF_STATUS_ENTITY: "sensor.prusa_status"}
+    )
+    assert result["step_id"] == "printer"
     suggested = {
         str(k): (k.description or {}).get("suggested_value") for k in result["data_schema"].schema
     }
@@ -96,22 +118,18 @@ async def test_add_printer(hass: HomeAssistant, hub: ConfigEntry) -> None:
 async def test_printer_errors(
     hass: HomeAssistant, hub: ConfigEntry, changes: dict[str, Any], errors: dict[str, str]
 ) -> None:
-    result = await start_flow(hass, hub, SUBENTRY_PRINTER)
-    result = await configure_flow(hass, result, _printer_input(**changes))
+    result = await add_printer(hass, hub, _printer_input(**changes))
     assert result["errors"] == errors
 
 
 async def test_printer_names_are_unique_by_slug(hass: HomeAssistant, hub: ConfigEntry) -> None:
-    result = await start_flow(hass, hub, SUBENTRY_PRINTER)
-    await configure_flow(hass, result, _printer_input())
-    result = await start_flow(hass, hub, SUBENTRY_PRINTER)
-    result = await configure_flow(hass, result, _printer_input(name="prusa mk4"))
+    await add_printer(hass, hub, _printer_input())
+    result = await add_printer(hass, hub, _printer_input(name="prusa mk4"))
     assert result["errors"] == {CONF_NAME: "name_taken"}
 
 
 async def test_reconfigure_printer(hass: HomeAssistant, hub: ConfigEntry) -> None:
-    result = await start_flow(hass, hub, SUBENTRY_PRINTER)
-    await configure_flow(hass, result, _printer_input())
+    await add_printer(hass, hub, _printer_input())
     result = await reconfigure_flow(hass, hub, SUBENTRY_PRINTER, "Prusa MK4")
     suggested = {
         str(k): (k.description or {}).get("suggested_value") for k in result["data_schema"].schema

@@ -1,8 +1,16 @@
-"""Add or reconfigure a 3D printer watched for failures."""
+"""Add or reconfigure a 3D printer watched for failures.
 
+Adding takes two steps: the name and the status entity, then the full form, where
+what the status entity's device proposes (`printer_devices`: camera, printing and
+paused states, pause button, power switch) is filled in for the user to confirm or
+change. Reconfiguring shows the full form with the stored values.
+"""
+
+from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.config_entries import SubentryFlowResult
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -42,14 +50,17 @@ from ..const import (
     SUBENTRY_PRINTER,
 )
 from ..subentry_flow import HubSubentryFlow, clean_list, seconds_selector
-from ..validation import InvalidConfigError
+from ..validation import InvalidConfigError, read_required_str
+from .printer_devices import DeviceEntity, PrinterProposal, propose
 from .settings import PrinterSettings
 
 
-def _states_selector(suggestions: tuple[str, ...]) -> SelectSelector:
+def _states_selector(*groups: Iterable[str] | None) -> SelectSelector:
+    """Return a list of states to pick from (the groups' states, once each) or to type."""
+    options = clean_list([state for group in groups for state in group or ()])
     return SelectSelector(
         SelectSelectorConfig(
-            options=list(suggestions),
+            options=options,
             multiple=True,
             custom_value=True,
             mode=SelectSelectorMode.DROPDOWN,
@@ -67,23 +78,87 @@ _PRINTER_DEFAULTS = {
 }
 
 
+def _entity(entry: er.RegistryEntry) -> DeviceEntity:
+    return DeviceEntity(
+        entity_id=entry.entity_id,
+        platform=entry.platform,
+        unique_id=entry.unique_id,
+        config_entry_id=entry.config_entry_id,
+    )
+
+
 class PrinterSubentryFlow(HubSubentryFlow):
-    """Add or reconfigure a 3D printer watched for failures."""
+    """Add a printer in two steps, or reconfigure one.
+
+    Adding: first the name and the status entity; then the full form, where what the
+    status entity's device tells (`printer_devices`) is proposed. Reconfiguring: the
+    full form with the stored values.
+    """
 
     subentry_type = SUBENTRY_PRINTER
 
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        super().__init__()
+        self._chosen: dict[str, Any] = {}
+        self._proposal = PrinterProposal()
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a printer."""
-        return await self._async_printer_step("user", user_input)
+        """Add a printer: its name and its status entity."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                name = read_required_str(user_input, CONF_NAME, "name_required")
+            except InvalidConfigError as problem:
+                errors[problem.field] = problem.key
+            else:
+                if self._name_taken(name):
+                    errors[CONF_NAME] = "name_taken"
+                else:
+                    status_entity = user_input[CONF_STATUS_ENTITY]
+                    self._chosen = {CONF_NAME: name, CONF_STATUS_ENTITY: status_entity}
+                    self._proposal = self._propose(status_entity)
+                    return await self.async_step_printer()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): TextSelector(),
+                vol.Required(CONF_STATUS_ENTITY): EntitySelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_printer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a printer: the full form, with what its device proposes filled in."""
+        proposed = _PRINTER_DEFAULTS | self._chosen | self._proposal.as_suggestions()
+        return await self._async_printer_step("printer", user_input, proposed)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Change a printer's settings."""
-        return await self._async_printer_step("reconfigure", user_input)
+        return await self._async_printer_step("reconfigure", user_input, self._current())
+
+    def _propose(self, status_entity: str) -> PrinterProposal:
+        """Read the status entity's device's entities; propose from them."""
+        registry = er.async_get(self.hass)
+        status = registry.async_get(status_entity)
+        if status is None or status.device_id is None:
+            return PrinterProposal()
+        device = er.async_entries_for_device(registry, status.device_id)
+        return propose(_entity(status), [_entity(entry) for entry in device])
+
+    def _name_taken(self, name: str) -> bool:
+        slug = slugify(name)
+        return any(slugify(s.data[CONF_NAME]) == slug for s in self._siblings())
 
     async def _async_printer_step(
-        self, step_id: str, user_input: dict[str, Any] | None
+        self, step_id: str, user_input: dict[str, Any] | None, suggested: dict[str, Any]
     ) -> SubentryFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -97,11 +172,14 @@ class PrinterSubentryFlow(HubSubentryFlow):
             except InvalidConfigError as problem:
                 errors[problem.field] = problem.key
             else:
-                slug = slugify(printer.name)
-                if any(slugify(s.data[CONF_NAME]) == slug for s in self._siblings()):
+                if self._name_taken(printer.name):
                     errors[CONF_NAME] = "name_taken"
                 else:
-                    return self._finish(title=printer.name, data=printer.as_data(), unique_id=slug)
+                    return self._finish(
+                        title=printer.name, data=printer.as_data(), unique_id=slugify(printer.name)
+                    )
+        suggested = user_input or suggested
+        known = self._proposal.known_states
         schema = vol.Schema(
             {
                 vol.Required(CONF_NAME): TextSelector(),
@@ -109,8 +187,12 @@ class PrinterSubentryFlow(HubSubentryFlow):
                     EntitySelectorConfig(domain="camera")
                 ),
                 vol.Required(CONF_STATUS_ENTITY): EntitySelector(),
-                vol.Required(CONF_PRINTING_STATES): _states_selector(DEFAULT_PRINTING_STATES),
-                vol.Required(CONF_PAUSED_STATES): _states_selector(DEFAULT_PAUSED_STATES),
+                vol.Required(CONF_PRINTING_STATES): _states_selector(
+                    DEFAULT_PRINTING_STATES, known, suggested.get(CONF_PRINTING_STATES)
+                ),
+                vol.Required(CONF_PAUSED_STATES): _states_selector(
+                    DEFAULT_PAUSED_STATES, known, suggested.get(CONF_PAUSED_STATES)
+                ),
                 vol.Required(CONF_ACTION): SelectSelector(
                     SelectSelectorConfig(
                         options=list(PRINTER_ACTIONS),
@@ -145,7 +227,6 @@ class PrinterSubentryFlow(HubSubentryFlow):
                 ),
             }
         )
-        suggested = user_input or self._current() or _PRINTER_DEFAULTS
         return self.async_show_form(
             step_id=step_id,
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
