@@ -190,7 +190,7 @@ async def bench_hub(
     await hass.async_add_executor_job(write_config, config_dir / "bench", 0, people)
     (config_dir / "makerspace_hub").mkdir()
     (config_dir / "makerspace_hub" / "users.json").write_text(users_json(people))
-    for domain in ("config", "api", "camera", "diagnostics", DOMAIN):
+    for domain in ("config", "api", "camera", "image", "diagnostics", DOMAIN):
         assert await async_setup_component(hass, domain, {})
     assert await probe.async_setup(hass, {})  # before the client: its routes are fixed then
     client = await hass_client()

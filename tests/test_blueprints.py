@@ -33,7 +33,7 @@ from .fake_printers import async_setup_printer_world
 from .makerspace import ADA, KENNETH, Board, makerspace_entry, members, write_members
 from .printers.conftest import make_shop  # noqa: F401 - the fixture
 from .printers.shop import MakeShop, failure
-from .recording.test_recording_sensors import MakeBees, make_bees, sensor_subentry  # noqa: F401
+from .recording.conftest import MakeBees, make_bees, sensor_subentry  # noqa: F401 - the fixture
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / DOMAIN
 NOTIFY = "notify.mobile_app_x"

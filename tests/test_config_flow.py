@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import (
     CONF_EXPIRY_GRACE_DAYS,
+    CONF_MIN_FREE_GB,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
@@ -61,6 +62,7 @@ async def test_user_step_creates_hub_with_default_options(hass: HomeAssistant) -
         CONF_NOTIFY_SERVICES: [],
         CONF_EXPIRY_GRACE_DAYS: DEFAULT_EXPIRY_GRACE_DAYS,
         CONF_RECORDINGS_DIR: DEFAULT_RECORDINGS_DIR,
+        CONF_MIN_FREE_GB: 0.0,
         CONF_OOPS_ALERTS: False,
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
@@ -185,6 +187,7 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
                 CONF_ML_API_URL: ml_api.url + "/",
                 CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123/",
                 CONF_RECORDINGS_DIR: "media/hives",
+                CONF_MIN_FREE_GB: 2.5,
                 CONF_OOPS_ALERTS: True,
                 CONF_RECORD_USAGE: False,
                 CONF_USAGE_RETENTION_DAYS: 365.0,
@@ -199,6 +202,7 @@ async def test_options_save_everything(hass: HomeAssistant, ml_api: FakeMlApi) -
         CONF_ML_API_URL: ml_api.url,
         CONF_SNAPSHOT_BASE_URL: "http://192.168.1.5:8123",
         CONF_RECORDINGS_DIR: "media/hives",
+        CONF_MIN_FREE_GB: 2.5,
         CONF_OOPS_ALERTS: True,
         CONF_PRINT_WARNING_ALERTS: False,
         CONF_WEBHOOKS_ALLOW_INTERNET: False,
@@ -407,3 +411,11 @@ async def test_reconfigure_issues_a_new_hub_board_url(
     response = await client.post(f"/api/webhook/{new}", json={"machine_name": "any"})
     # The hub answers: it has no machine of that name.
     assert (await response.json())["display"] == "Unknown machine\ncheck its name"
+
+
+async def test_options_without_a_disk_floor_keep_none(hass: HomeAssistant) -> None:
+    # A client that predates the option (the demo's provisioning) leaves it out.
+    result = await _options(hass, _options_input())
+    assert result["data"][CONF_MIN_FREE_GB] == 0
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.runtime_data.options.min_free_gb == 0

@@ -8,6 +8,7 @@ that this makerspace has.
 """
 
 from collections.abc import AsyncGenerator
+from io import BytesIO
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,18 @@ import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml
+from PIL import Image
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerspace_hub.const import DOMAIN
+from custom_components.makerspace_hub.printers.boxes import draw_boxes
+from custom_components.makerspace_hub.printers.ml_api import read_prediction
 from tools.demo.boards import Board, scenario
 from tools.demo.homeassistant_api import HomeAssistantApi
 from tools.demo.makerspace import IMPORTED, LASER, MEMBERS, PRINTER_STATUS_ENTITY
 from tools.demo.provision import DEMO_FOLDER, async_provision, prepare
-from tools.demo.shop import SPAGHETTI, draw, judge
+from tools.demo.shop import SPAGHETTI, SPAGHETTI_AREA, draw, judge
 from tools.fake_ml_api import FakeMlApi
 
 REPO = Path(__file__).parent.parent
@@ -45,7 +49,9 @@ async def demo_api(
     configuration = await hass.async_add_executor_job(
         load_yaml, str(config_dir / "configuration.yaml")
     )
-    for domain in ("config", "api", "camera", DOMAIN, *DEMO_DOMAINS):
+    # `image` too: the hub's image platform loads it, and a test server takes no new
+    # routes once it runs (Home Assistant's own server does).
+    for domain in ("config", "api", "camera", "image", DOMAIN, *DEMO_DOMAINS):
         assert await async_setup_component(hass, domain, {domain: configuration.get(domain)})
     client = await hass_client()  # after every view is registered
     async with aiohttp.ClientSession() as session:
@@ -141,6 +147,18 @@ async def test_the_demo_sets_up_and_its_boards_and_printer_work(
 def test_the_fake_ml_api_sees_spaghetti_only_in_spaghetti() -> None:
     failure = judge(SPAGHETTI)
     assert sum(confidence for _, confidence, _ in failure) > 1.5
+    # Its boxes are where the spaghetti is: the detection image shows them there.
+    left, top, right, bottom = SPAGHETTI_AREA
+    for _, _, (xc, yc, w, h) in failure:
+        assert left <= xc - w / 2 < xc + w / 2 <= right
+        assert top <= yc - h / 2 < yc + h / 2 <= bottom
+    drawn = draw_boxes(SPAGHETTI, read_prediction({"detections": failure}).detections)
+    assert drawn is not None
+    with Image.open(BytesIO(drawn)) as picture:
+        red = picture.convert("RGB").getpixel((left + 1, (top + bottom) // 2))
+    assert isinstance(red, tuple)
+    assert red[0] > 180
+    assert max(red[1:]) < 80
     for _ in range(50):
         assert sum(c for _, c, _ in judge(draw(0.5, spaghetti=False))) < 0.25
 

@@ -56,3 +56,18 @@ def test_resolve_config_path() -> None:
         == "/config/makerspace_hub/users.json"
     )
     assert resolve_config_path("/srv/users.json", "/config") == "/srv/users.json"
+
+
+def test_hub_options_keep_no_disk_floor_unless_asked() -> None:
+    assert HubOptions.from_options({}).min_free_gb == 0.0
+    kept = HubOptions.from_options({"min_free_gb": 2})
+    assert kept.min_free_gb == 2.0
+    assert kept.as_options()["min_free_gb"] == 2.0
+    assert HubOptions.from_options(kept.as_options()) == kept
+
+
+@pytest.mark.parametrize("gb", [-0.1, "2", True, float("nan"), 1_000_001])
+def test_hub_options_reject_bad_disk_floors(gb: object) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        HubOptions.from_options({"min_free_gb": gb})
+    assert err.value.field == "min_free_gb"

@@ -56,11 +56,13 @@ PURE = {
     "printers.settings",
     "printers.health",
     "printers.print_alerts",
+    "printers.boxes",
     "printers.printer_devices",
     "recording",
     "recording.schedule",
     "recording.log",
     "recording.settings",
+    "recording.retention",
     "storage",
     "storage.state_files",
 }
@@ -84,8 +86,13 @@ GLUE = {
     "printers.printer",
     "printers.printer_controls",
     "printers.flow",
+    "printers.poller",
+    "printers.pictures",
+    "printers.picture_files",
     "recording.recording_sensor",
     "recording.flow",
+    "recording.recordings_disk",
+    "recording.sun",
     "storage.owner_store",
     "storage.hub_storage",
 }
@@ -105,7 +112,7 @@ SHARED = {
 }
 # Home Assistant's fixed files and the running hub: they read the wings, never the
 # other way round.
-PLATFORMS = {"binary_sensor", "button", "event", "lock", "sensor", "switch"}
+PLATFORMS = {"binary_sensor", "button", "event", "image", "lock", "sensor", "switch"}
 FIXED = {ROOT, "hub", "services", "targets", "diagnostics", "config_flow", "entity"} | PLATFORMS
 
 

@@ -36,10 +36,12 @@ from .conftest import HUB_WEBHOOK_ID, make_hub_entry, make_subentry, setup_hub
 from .fake_printers import async_setup_printer_world
 from .makerspace import ADA, MACHINES, Board, members, write_members
 
-PLATFORMS = ("binary_sensor", "button", "event", "lock", "sensor", "switch")
+PLATFORMS = ("binary_sensor", "button", "event", "image", "lock", "sensor", "switch")
 NOW = "2026-06-01 09:58:30"  # a Monday, inside the recording sensors' window
 PRINTERS = ("prusa", "voron")
 FOB_TAG = re.compile(r"\bfob-[0-9a-f]{8}\b")
+# An image entity's access token is random and rotates; its form stays.
+IMAGE_TOKEN = re.compile(r"(?<=token=)[0-9a-f]+|^[0-9a-f]{48,64}$")
 REGISTRY_FIELDS = (
     "unique_id",
     "translation_key",
@@ -135,6 +137,7 @@ def _plain(value: Any, names: Mapping[str, str]) -> Any:
             value = value.replace(random_id, name)
         # A keyed fob tag depends on the installation's random secret; its form stays.
         value = FOB_TAG.sub("fob-<tag>", value)
+        value = IMAGE_TOKEN.sub("<token>", value)
     return value
 
 

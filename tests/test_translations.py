@@ -24,6 +24,7 @@ def test_entity_names() -> None:
         "sensor": [
             *sensor.HUB_STORAGE_SENSORS,
             *sensor.HUB_MEMBER_SENSORS,
+            *sensor.HUB_DISK_SENSORS,
             *sensor.OWNER_SENSORS,
             *sensor.MACHINE_SENSORS,
             *sensor.PRINTER_SENSORS,
@@ -31,7 +32,7 @@ def test_entity_names() -> None:
         ],
         "button": list(button.BUTTONS),
         "lock": [lock.LOCKOUT],
-        "switch": [switch.RELAY, switch.RECORDING],
+        "switch": [switch.RELAY, switch.RECORDING, switch.FAILURE_DETECTION],
         "event": [event.ACCESS, event.DETECTION, event.RECORDING],
     }
     entity = TRANSLATIONS["entity"]
@@ -67,7 +68,7 @@ def test_errors_and_issues_raised_in_code() -> None:
     code = "\n".join(path.read_text() for path in sorted(PACKAGE.rglob("*.py")))
     keys = set(re.findall(r'translation_key="(\w+)"', code))
     keys |= set(re.findall(r'AccessRefusedError\("(\w+)"\)', code))
-    keys |= set(re.findall(r'_invalid\(\s*"(\w+)"', code))
+    keys |= set(re.findall(r'(?:\binvalid|\b_error)\(\s*"(\w+)"', code))
     known = set(TRANSLATIONS["exceptions"]) | set(TRANSLATIONS["issues"])
     # Entity and selector keys are checked elsewhere; the rest are errors or issues.
     known |= set(TRANSLATIONS["selector"])
@@ -88,6 +89,8 @@ def test_errors_and_issues_raised_in_code() -> None:
         "users_file_unreadable",
         "users_file_unreadable_kept",
         "machine_state_lost",
+        "recordings_disk_full",
+        "recording_no_sun",
     }
     assert raised_as_issues <= set(TRANSLATIONS["issues"])
     for key in raised_as_issues:

@@ -32,6 +32,7 @@ from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_s
 from .machines.board_gate import DATA_GATE, BoardGate
 from .machines.usage_report import UsageReportView
 from .printers.frames import DATA_FRAMES, FrameStore, FrameView
+from .printers.picture_files import AlertFrameView
 from .services import async_setup_services
 from .storage.hub_storage import DATA_STORAGE, StateStorage
 
@@ -39,6 +40,7 @@ PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
     Platform.EVENT,
+    Platform.IMAGE,
     Platform.LOCK,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -54,6 +56,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     gate.async_start()
     frames = hass.data[DATA_FRAMES] = FrameStore()
     hass.http.register_view(FrameView(frames))
+    hass.http.register_view(AlertFrameView())
     hass.http.register_view(UsageReportView())
     async_setup_services(hass)
 

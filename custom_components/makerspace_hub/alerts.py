@@ -3,6 +3,8 @@
 Every configured notify service is called; one that is missing or fails is logged
 and does not stop the others. Without any configured service, or when all of them
 fail, the alert becomes a persistent notification, so it is never silently dropped.
+An alert's picture (a link, e.g. a printer's failure) goes to the companion app as
+its notification's image, and into a persistent notification as a markdown image.
 Owners get an `AlertSender` (the hub's options and the owner's id) and never read the
 hub's options themselves.
 """
@@ -39,24 +41,33 @@ async def async_send_alert(
     message: str,
     notification_id: str,
     actions: list[dict[str, str]] | None = None,
+    image: str | None = None,
 ) -> int:
     """Send an alert; return through how many notify services it went out.
 
-    `actions` become actionable buttons on the companion app's notifications
-    (mobile_app services only); `notification_id` names the persistent
-    notification used without any notify service.
+    `actions` become actionable buttons and `image` (a link to a picture, relative
+    to Home Assistant) the picture of the companion app's notifications (mobile_app
+    services only); `notification_id` names the persistent notification used
+    without any notify service, which shows the picture too.
     """
     payload: dict[str, Any] = {"title": title, "message": message}
+    app_data: dict[str, Any] = {}
+    if actions:
+        app_data |= {"actions": actions, "tag": notification_id}
+    if image:
+        app_data["image"] = image
 
     def payload_for(service: str) -> dict[str, Any]:
-        if actions and service.startswith(f"notify.{MOBILE_APP_PREFIX}"):
-            return payload | {"data": {"actions": actions, "tag": notification_id}}
+        if app_data and service.startswith(f"notify.{MOBILE_APP_PREFIX}"):
+            return payload | {"data": app_data}
         return payload
 
     results = await asyncio.gather(
         *(_async_notify(hass, service, payload_for(service)) for service in options.notify_services)
     )
     if not any(results):
+        if image:
+            message += f"\n\n![{title}]({image})"
         persistent_notification.async_create(
             hass, message, title=title, notification_id=notification_id
         )
@@ -77,7 +88,13 @@ class AlertSender:
         return f"{DOMAIN}_{self.owner_id}_{key}"
 
     async def async_send(
-        self, key: str, title: str, message: str, actions: list[dict[str, str]] | None = None
+        self,
+        key: str,
+        title: str,
+        message: str,
+        actions: list[dict[str, str]] | None = None,
+        *,
+        image: str | None = None,
     ) -> int:
         """Send an alert now; return through how many notify services it went out."""
         return await async_send_alert(
@@ -87,6 +104,7 @@ class AlertSender:
             message=message,
             notification_id=self.notification_id(key),
             actions=actions,
+            image=image,
         )
 
     @callback

@@ -35,6 +35,7 @@ from yarl import URL
 
 from .const import (
     CONF_EXPIRY_GRACE_DAYS,
+    CONF_MIN_FREE_GB,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NAME,
@@ -52,6 +53,7 @@ from .const import (
     DEFAULT_USAGE_RETENTION_DAYS,
     DOMAIN,
     MAX_EXPIRY_GRACE_DAYS,
+    MAX_MIN_FREE_GB,
     MAX_USAGE_RETENTION_DAYS,
 )
 from .hub import OWNER_KINDS
@@ -193,6 +195,16 @@ def _options_schema(hass: HomeAssistant) -> vol.Schema:
             ),
             vol.Required(CONF_PRINT_WARNING_ALERTS): BooleanSelector(),
             vol.Required(CONF_RECORDINGS_DIR): TextSelector(),
+            # A default: clients that predate the option (the demo's provisioning) omit it.
+            vol.Required(CONF_MIN_FREE_GB, default=0): NumberSelector(
+                NumberSelectorConfig(
+                    min=0,
+                    max=MAX_MIN_FREE_GB,
+                    step=0.1,
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement="GB",
+                )
+            ),
             vol.Required(CONF_OOPS_ALERTS): BooleanSelector(),
             vol.Required(CONF_WEBHOOKS_ALLOW_INTERNET): BooleanSelector(),
             # A default: clients that predate the option (the demo's provisioning) omit it.

@@ -109,3 +109,12 @@ MIN_SENSITIVITY: Final = 0.8
 MAX_SENSITIVITY: Final = 1.2
 DEFAULT_POLL_INTERVAL: Final = 10
 MIN_POLL_INTERVAL: Final = 5
+
+# Recording retention (issue 17): per sensor, days of recordings kept (0 = all); the
+# sensor's weekdays (`recording.schedule.WEEKDAYS`, default all); per hub, the space
+# kept free on the recordings disk (0 = no floor).
+CONF_KEEP_DAYS: Final = "keep_days"
+CONF_WEEKDAYS: Final = "weekdays"
+CONF_MIN_FREE_GB: Final = "min_free_gb"
+MAX_KEEP_DAYS: Final = 36525  # a hundred years
+MAX_MIN_FREE_GB: Final = 1_000_000.0  # a petabyte

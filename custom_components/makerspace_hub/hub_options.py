@@ -9,6 +9,7 @@ from typing import Any, Self
 
 from .const import (
     CONF_EXPIRY_GRACE_DAYS,
+    CONF_MIN_FREE_GB,
     CONF_ML_API_TOKEN,
     CONF_ML_API_URL,
     CONF_NON_ADMINS_MAKE_USABLE,
@@ -26,9 +27,17 @@ from .const import (
     DEFAULT_USAGE_RETENTION_DAYS,
     DEFAULT_USERS_FILE,
     MAX_EXPIRY_GRACE_DAYS,
+    MAX_MIN_FREE_GB,
     MAX_USAGE_RETENTION_DAYS,
 )
-from .validation import InvalidConfigError, read_bool, read_int, read_optional_str, read_str_list
+from .validation import (
+    InvalidConfigError,
+    read_bool,
+    read_int,
+    read_optional_float,
+    read_optional_str,
+    read_str_list,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +51,9 @@ class HubOptions:
     ml_api_token: str | None = field(default=None, repr=False)
     snapshot_base_url: str | None = None
     recordings_dir: str = DEFAULT_RECORDINGS_DIR
+    # GB (10^9 bytes) the recording sensors' retention keeps free on the recordings
+    # disk; 0: no floor.
+    min_free_gb: float = 0.0
     webhooks_allow_internet: bool = False
     oops_alerts: bool = False
     print_warning_alerts: bool = False
@@ -61,6 +73,9 @@ class HubOptions:
         retention = read_int(options, CONF_USAGE_RETENTION_DAYS, DEFAULT_USAGE_RETENTION_DAYS, 1)
         if retention > MAX_USAGE_RETENTION_DAYS:
             raise InvalidConfigError("invalid_value", CONF_USAGE_RETENTION_DAYS)
+        min_free_gb = read_optional_float(options, CONF_MIN_FREE_GB) or 0.0
+        if not 0 <= min_free_gb <= MAX_MIN_FREE_GB:
+            raise InvalidConfigError("invalid_value", CONF_MIN_FREE_GB)
         ml_api_url = read_optional_str(options, CONF_ML_API_URL)
         snapshot_base_url = read_optional_str(options, CONF_SNAPSHOT_BASE_URL)
         return cls(
@@ -72,6 +87,7 @@ class HubOptions:
             snapshot_base_url=snapshot_base_url.rstrip("/") if snapshot_base_url else None,
             recordings_dir=read_optional_str(options, CONF_RECORDINGS_DIR)
             or DEFAULT_RECORDINGS_DIR,
+            min_free_gb=min_free_gb,
             webhooks_allow_internet=read_bool(options, CONF_WEBHOOKS_ALLOW_INTERNET, False),
             oops_alerts=read_bool(options, CONF_OOPS_ALERTS, False),
             print_warning_alerts=read_bool(options, CONF_PRINT_WARNING_ALERTS, False),
@@ -87,6 +103,7 @@ class HubOptions:
             CONF_NOTIFY_SERVICES: list(self.notify_services),
             CONF_EXPIRY_GRACE_DAYS: self.expiry_grace_days,
             CONF_RECORDINGS_DIR: self.recordings_dir,
+            CONF_MIN_FREE_GB: self.min_free_gb,
             CONF_WEBHOOKS_ALLOW_INTERNET: self.webhooks_allow_internet,
             CONF_OOPS_ALERTS: self.oops_alerts,
             CONF_PRINT_WARNING_ALERTS: self.print_warning_alerts,

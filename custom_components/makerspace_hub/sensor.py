@@ -1,6 +1,7 @@
 """Sensors of the hub, of each machine and of every device.
 
-Hub: members, fobs, members file loaded at, state save timeouts. Machine: RFID
+Hub: members, fobs, members file loaded at, state save timeouts, recordings disk
+free (with a floor set). Machine: RFID
 (who is on it), usage hours, sessions, hours until service (with a service interval)
 and the board's diagnostics. Printer: failure
 probability, detection, frames, camera errors, last error, baseline. Recording
@@ -26,6 +27,7 @@ from homeassistant.const import (
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
     UnitOfElectricCurrent,
+    UnitOfInformation,
     UnitOfTemperature,
     UnitOfTime,
 )
@@ -49,6 +51,7 @@ from .machines.sessions import CARD_UNKNOWN
 from .printers.print_watch import DETECTION_STATES, NOT_PRINTING
 from .printers.printer import Printer
 from .recording.recording_sensor import RecordingSensor
+from .recording.recordings_disk import RecordingsDisk
 from .storage.hub_storage import HubStorage
 from .storage.owner_store import OwnerStore
 
@@ -101,6 +104,18 @@ HUB_MEMBER_SENSORS: tuple[MakerspaceSensorDescription[MembersFile], ...] = (
             "path": str(members_file.path),
             "problem": members_file.problem,
         },
+    ),
+)
+HUB_DISK_SENSORS: tuple[MakerspaceSensorDescription[RecordingsDisk], ...] = (
+    MakerspaceSensorDescription(
+        key="recordings_disk_free",
+        translation_key="recordings_disk_free",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.GIGABYTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda disk: disk.free_gb,
+        attributes_fn=lambda disk: disk.attributes(),
+        exists_fn=lambda disk: disk.floor > 0,
     ),
 )
 OWNER_SENSORS: tuple[MakerspaceSensorDescription[OwnerStore], ...] = (
@@ -361,10 +376,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the hub's sensors, each machine's and each device's timeouts sensor."""
     hub = entry.runtime_data
+    disks = {sensor.disk for sensor in hub.recording_sensors.values()}  # one, or none
+    on_disks = [(d, disk) for disk in disks for d in HUB_DISK_SENSORS if d.exists_fn(disk)]
     async_add_entities(
         [
             *(MakerspaceSensor(entry, None, d, hub.storage) for d in HUB_STORAGE_SENSORS),
             *(MakerspaceSensor(entry, None, d, hub.members_file) for d in HUB_MEMBER_SENSORS),
+            *(MakerspaceSensor(entry, None, d, disk) for d, disk in on_disks),
         ]
     )
     async_add_owner_entities(entry, async_add_entities, hub.owners, SENSORS)

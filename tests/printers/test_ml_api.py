@@ -8,12 +8,15 @@ from aiohttp import web
 import pytest
 
 from custom_components.makerspace_hub.printers.ml_api import (
+    MAX_DETECTIONS,
+    Detection,
     MlApiBadResponseError,
     MlApiClient,
     MlApiImageError,
     MlApiNotObicoError,
     MlApiTokenRejectedError,
     MlApiUnreachableError,
+    read_prediction,
     summed_confidence,
 )
 from tools.fake_ml_api import FakeMlApi
@@ -68,10 +71,15 @@ async def test_predict_encodes_the_image_url_and_sums_confidences(
     ml_api.detections.append([["failure", 0.5, [1, 2, 3, 4]], ["failure", 0.75, [5, 6, 7, 8]]])
     try:
         async with aiohttp.ClientSession() as session:
-            score = await MlApiClient(session, ml_api.url).async_predict(image_url)
+            predicted = await MlApiClient(session, ml_api.url).async_predict(image_url)
     finally:
         await runner.cleanup()
-    assert score == 1.25
+    assert predicted.score == 1.25
+    # The boxes come along, the most confident first (they draw the pictures).
+    assert predicted.detections == (
+        Detection("failure", 0.75, (5.0, 6.0, 7.0, 8.0)),
+        Detection("failure", 0.5, (1.0, 2.0, 3.0, 4.0)),
+    )
     assert ml_api.image_urls == [image_url]
     assert ml_api.fetched_images == [b"jpeg"]
 
@@ -144,6 +152,40 @@ async def test_predict_times_out(ml_api: FakeMlApi) -> None:
 )
 def test_summed_confidence(document: Any, total: float) -> None:
     assert summed_confidence(document) == total
+
+
+@pytest.mark.parametrize(
+    ("box", "read"),
+    [
+        ([10, 20.5, 30, 40], (10.0, 20.5, 30.0, 40.0)),
+        ((1, 2, 3, 4), (1.0, 2.0, 3.0, 4.0)),
+        ([], None),
+        ([1, 2, 3], None),
+        ([1, 2, 3, "4"], None),
+        ([1, 2, True, 4], None),
+        ([1, 2, -3, 4], None),
+        ([1, float("inf"), 3, 4], None),
+        ("box", None),
+    ],
+)
+def test_a_detections_box_is_read_or_left_out(box: Any, read: Any) -> None:
+    predicted = read_prediction({"detections": [["failure", 0.5, box]]})
+    # A box that cannot be drawn still counts: the score is the model's, not the picture's.
+    assert predicted.score == 0.5
+    assert predicted.detections == (Detection("failure", 0.5, read),)
+
+
+def test_a_prediction_keeps_the_most_confident_boxes_and_sums_them_all() -> None:
+    document = {"detections": [["failure", (i % 100) / 100, [i, i, 5, 5]] for i in range(120)]}
+    predicted = read_prediction(document)
+    assert predicted.score == summed_confidence(document)
+    assert len(predicted.detections) == MAX_DETECTIONS
+    confidences = [found.confidence for found in predicted.detections]
+    assert confidences == sorted(confidences, reverse=True)
+    assert confidences[0] == 0.99
+    assert read_prediction({"detections": [[7, 0.5]]}).detections == (
+        Detection("failure", 0.5, None),
+    )
 
 
 @pytest.mark.parametrize(

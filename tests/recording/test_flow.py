@@ -16,12 +16,14 @@ from custom_components.makerspace_hub.const import (
     CONF_CAPTURE_WINDOW_END,
     CONF_CAPTURE_WINDOW_START,
     CONF_ENTITIES,
+    CONF_KEEP_DAYS,
     CONF_KIND,
     CONF_NAME,
+    CONF_WEEKDAYS,
     SUBENTRY_RECORDING_SENSOR,
 )
 
-from ..conftest import subentry_by_title
+from ..conftest import TRANSLATIONS, subentry_by_title
 from ..flow_helpers import configure_flow, reconfigure_flow, setup_mill_hub, start_flow
 
 
@@ -70,6 +72,8 @@ async def test_add_camera_recording_sensor(hass: HomeAssistant, hub: ConfigEntry
         CONF_CAPTURE_DURATION_SECONDS: 60,
         CONF_CAPTURE_INTERVAL_SECONDS: 300,
         CONF_AUTO_START: True,
+        CONF_WEEKDAYS: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],  # defaults
+        CONF_KEEP_DAYS: 0,
     }
 
 
@@ -161,6 +165,65 @@ async def test_reconfigure_recording_sensor_to_another_kind(
     assert sensor.unique_id == "hive-temp"
     assert CONF_CAMERA_ENTITY not in sensor.data
     assert sensor.data[CONF_ENTITIES] == ["sensor.hive_temperature"]
+
+
+@pytest.mark.parametrize("kind", ["camera", "samples", "action"])
+async def test_the_schedule_form_explains_sun_times_days_and_retention(
+    hass: HomeAssistant, hub: ConfigEntry, kind: str
+) -> None:
+    result = await _recording(hass, hub, "hive", kind)
+    shown = {str(marker) for marker in result["data_schema"].schema}
+    assert {CONF_WEEKDAYS, CONF_KEEP_DAYS} <= shown
+    described = TRANSLATIONS["config_subentries"]["recording_sensor"]["step"][kind][
+        "data_description"
+    ]
+    for key in (CONF_CAPTURE_WINDOW_START, CONF_CAPTURE_WINDOW_END, CONF_WEEKDAYS, CONF_KEEP_DAYS):
+        assert described[key]
+    assert (
+        "sunset-01:00"
+        in TRANSLATIONS["config_subentries"]["recording_sensor"]["error"]["invalid_time"]
+    )
+
+
+async def test_reconfigure_to_a_sun_window_on_some_days_with_retention(
+    hass: HomeAssistant, hub: ConfigEntry
+) -> None:
+    result = await _recording(hass, hub, "hive", "samples")
+    await configure_flow(hass, result, SCHEDULE | {CONF_ENTITIES: ["sensor.t"]})
+    result = await reconfigure_flow(hass, hub, SUBENTRY_RECORDING_SENSOR, "hive")
+    result = await configure_flow(hass, result, {CONF_NAME: "hive", CONF_KIND: "samples"})
+    suggested = {
+        str(k): (k.description or {}).get("suggested_value") for k in result["data_schema"].schema
+    }
+    assert suggested[CONF_WEEKDAYS] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert suggested[CONF_KEEP_DAYS] == 0
+    sun = {CONF_ENTITIES: ["sensor.t"], CONF_CAPTURE_WINDOW_START: "Sunrise - 0:30"}
+    result = await configure_flow(hass, result, SCHEDULE | sun | {CONF_WEEKDAYS: []})
+    assert result["errors"] == {CONF_WEEKDAYS: "weekdays_required"}
+    result = await configure_flow(
+        hass, result, SCHEDULE | sun | {CONF_CAPTURE_WINDOW_END: "sundown"}
+    )
+    assert result["errors"] == {CONF_CAPTURE_WINDOW_END: "invalid_time"}
+    result = await configure_flow(
+        hass,
+        result,
+        SCHEDULE
+        | sun
+        | {
+            CONF_CAPTURE_WINDOW_END: "sunset+01:00",
+            CONF_WEEKDAYS: ["sat", "wed"],
+            CONF_KEEP_DAYS: 30.0,
+        },
+    )
+    assert result["reason"] == "reconfigure_successful"
+    data = subentry_by_title(hub, "hive").data
+    assert data[CONF_CAPTURE_WINDOW_START] == "sunrise-00:30"
+    assert data[CONF_CAPTURE_WINDOW_END] == "sunset+01:00"
+    assert data[CONF_WEEKDAYS] == ["wed", "sat"]
+    assert data[CONF_KEEP_DAYS] == 30
+    await hass.async_block_till_done()
+    sensor = next(iter(hub.runtime_data.recording_sensors.values()))
+    assert sensor.settings.keep_days == 30  # the hub reloaded with it
 
 
 # --- printers -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A recording sensor's settings without Home Assistant: read, stored, refused; its folder."""
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from custom_components.makerspace_hub.const import (
     CONF_KIND,
     CONF_NAME,
 )
+from custom_components.makerspace_hub.recording.schedule import WEEKDAYS, WindowTime
 from custom_components.makerspace_hub.recording.settings import (
     RecordingSensorSettings,
     resolve_recordings_dir,
@@ -23,6 +24,8 @@ SCHEDULE = {
     "capture_duration_seconds": 45,
     "capture_interval_seconds": 600,
     "auto_start": False,
+    "weekdays": ["mon", "wed", "sat"],
+    "keep_days": 14,
 }
 
 
@@ -44,8 +47,52 @@ def test_each_kind_stores_what_it_was_given(data: dict[str, Any]) -> None:
     settings = RecordingSensorSettings.from_data(data)
     assert settings.as_data() == data
     assert RecordingSensorSettings.from_data(settings.as_data()) == settings
-    assert settings.capture_window_start == time(22)
-    assert settings.capture_window_end == time(2, 30)
+    assert settings.capture_window_start == WindowTime(clock=time(22))
+    assert settings.capture_window_end == WindowTime(clock=time(2, 30))
+    assert settings.weekday_numbers == {0, 2, 5}
+    assert settings.keep_days == 14
+
+
+def test_an_entry_of_an_older_release_runs_every_day_and_keeps_everything() -> None:
+    old = {k: v for k, v in samples(**SCHEDULE).items() if k not in ("weekdays", "keep_days")}
+    settings = RecordingSensorSettings.from_data(old)
+    assert settings.weekdays == WEEKDAYS
+    assert settings.weekday_numbers == set(range(7))
+    assert settings.keep_days == 0
+    assert settings.as_data() == old | {"weekdays": list(WEEKDAYS), "keep_days": 0}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "stored"),
+    [
+        ("sunrise", WindowTime(event="sunrise"), "sunrise"),
+        ("sunset-01:00", WindowTime(event="sunset", offset=timedelta(hours=-1)), "sunset-01:00"),
+        ("sunrise+00:45", WindowTime(event="sunrise", offset=timedelta(minutes=45)), None),
+        (
+            " Sunset + 1:30 ",
+            WindowTime(event="sunset", offset=timedelta(minutes=90)),
+            "sunset+01:30",
+        ),
+        ("sunrise-00:00", WindowTime(event="sunrise"), "sunrise"),
+        ("sunset+23:59", WindowTime(event="sunset", offset=timedelta(hours=23, minutes=59)), None),
+        ("05:30:15", WindowTime(clock=time(5, 30, 15)), None),
+    ],
+)
+def test_window_times_follow_the_clock_or_the_sun(
+    value: str, expected: WindowTime, stored: str | None
+) -> None:
+    settings = RecordingSensorSettings.from_data(
+        samples(capture_window_start=value, capture_window_end=value)
+    )
+    assert settings.capture_window_start == settings.capture_window_end == expected
+    assert settings.as_data()["capture_window_start"] == (stored or value)
+    assert RecordingSensorSettings.from_data(settings.as_data()) == settings
+
+
+def test_weekdays_are_kept_in_week_order_once() -> None:
+    settings = RecordingSensorSettings.from_data(samples(weekdays=["sun", "mon", "sun"]))
+    assert settings.weekdays == ("mon", "sun")
+    assert settings.as_data()["weekdays"] == ["mon", "sun"]
 
 
 def test_only_the_fields_of_its_kind_are_stored() -> None:
@@ -64,8 +111,8 @@ def test_a_camera_sensor_gets_beemons_defaults() -> None:
         name="hive-video",
         kind="camera",
         camera_entity="camera.hive",
-        capture_window_start=time(8),
-        capture_window_end=time(20),
+        capture_window_start=WindowTime(clock=time(8)),
+        capture_window_end=WindowTime(clock=time(20)),
         capture_duration_seconds=60,
         capture_interval_seconds=300,
         auto_start=True,
@@ -81,7 +128,7 @@ def test_values_are_tidied() -> None:
         )
     )
     assert settings.camera_entity == "camera.hive"
-    assert settings.capture_window_start == time(7, 30)
+    assert settings.capture_window_start == WindowTime(clock=time(7, 30))
     assert settings.capture_duration_seconds == 30
     assert isinstance(settings.capture_duration_seconds, int)
     single = RecordingSensorSettings.from_data(action(action={"action": "script.snap"}))
@@ -128,6 +175,20 @@ def test_samples_and_actions_may_run_longer_than_their_interval() -> None:
         (samples(capture_window_start="8 am"), "invalid_time", "capture_window_start"),
         (samples(capture_window_start=None), "invalid_time", "capture_window_start"),
         (samples(capture_window_end="24:00"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="moonrise"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="sunrise+"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="sunset-1"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="sunset+01:60"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="sunset+24:00"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_end="sunset-01:00:00"), "invalid_time", "capture_window_end"),
+        (samples(capture_window_start="sunrisesunset"), "invalid_time", "capture_window_start"),
+        (samples(weekdays=[]), "weekdays_required", "weekdays"),
+        (samples(weekdays=["monday"]), "invalid_value", "weekdays"),
+        (samples(weekdays="mon"), "invalid_value", "weekdays"),
+        (samples(keep_days=-1), "invalid_value", "keep_days"),
+        (samples(keep_days=1.5), "invalid_value", "keep_days"),
+        (samples(keep_days=36526), "invalid_value", "keep_days"),
+        (samples(keep_days=None), "invalid_value", "keep_days"),
         (samples(capture_duration_seconds=0), "invalid_value", "capture_duration_seconds"),
         (samples(capture_duration_seconds=1.5), "invalid_value", "capture_duration_seconds"),
         (samples(capture_duration_seconds="60"), "invalid_value", "capture_duration_seconds"),
@@ -185,8 +246,8 @@ def _recording(**changes: Any) -> dict[str, Any]:
 
 def test_recording_defaults_are_beemons() -> None:
     sensor = RecordingSensorSettings.from_data(_recording())
-    assert sensor.capture_window_start == time(8)
-    assert sensor.capture_window_end == time(20)
+    assert sensor.capture_window_start == WindowTime(clock=time(8))
+    assert sensor.capture_window_end == WindowTime(clock=time(20))
     assert sensor.capture_duration_seconds == 60
     assert sensor.capture_interval_seconds == 300
     assert sensor.auto_start is True

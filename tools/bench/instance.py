@@ -223,7 +223,10 @@ async def provision(
         {"machines_json": json.dumps(machines_json)},
     )
     for number, status in enumerate(status_entities(printers)):
-        await api.flow(SUBENTRY_FLOWS, {"handler": [entry_id, "printer"]}, _printer(number, status))
+        printer = _printer(number, status)
+        # The add-printer flow asks for the name and status entity first.
+        first = {key: printer[key] for key in ("name", "status_entity")}
+        await api.flow(SUBENTRY_FLOWS, {"handler": [entry_id, "printer"]}, first, printer)
     for number in range(sensors):
         await api.flow(
             SUBENTRY_FLOWS,

@@ -133,6 +133,9 @@ RECORDING_SENSOR = {
     "capture_window_end": "23:59:00",
     "capture_duration_seconds": 1,
     "capture_interval_seconds": 60,
+    # Recordings of the last two days stay; every day has its window.
+    "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "keep_days": 2,
     "auto_start": True,
 }
 

@@ -152,7 +152,9 @@ async def async_provision(
     identity = {key: RECORDING_SENSOR[key] for key in ("name", "kind")}
     schedule = {k: v for k, v in RECORDING_SENSOR.items() if k not in identity}
     await api.flow(SUBENTRY_FLOWS, {"handler": [entry_id, "recording_sensor"]}, identity, schedule)
-    await api.flow(SUBENTRY_FLOWS, {"handler": [entry_id, "printer"]}, PRINTER)
+    # A printer: its name and status entity first, then the whole form.
+    printer_first = {key: PRINTER[key] for key in ("name", "status_entity")}
+    await api.flow(SUBENTRY_FLOWS, {"handler": [entry_id, "printer"]}, printer_first, PRINTER)
     setup = DemoSetup(
         entry_id=entry_id,
         hub_path=_path(urls["hub_url"]),
@@ -172,6 +174,7 @@ def hub_options(base_url: str, ml_api_url: str) -> dict[str, Any]:
         "snapshot_base_url": base_url,
         "print_warning_alerts": False,
         "recordings_dir": "media/makerspace_hub",
+        "min_free_gb": 0.5,  # the hub shows its recordings disk's free space
         "oops_alerts": True,
         "webhooks_allow_internet": False,
     }

@@ -29,6 +29,8 @@ PRINT_SEC = 600.0  # a good print
 PAUSED_SEC = 120.0  # before the paused failed print is cancelled
 TICK_SEC = 2.0
 TEMPERATURE_EVERY_SEC = 20.0
+# Where the spaghetti is drawn (left, top, right, bottom): the fake ML API boxes it.
+SPAGHETTI_AREA = (120, 150, 520, 375)
 
 
 def draw(progress: float, *, spaghetti: bool) -> bytes:
@@ -41,8 +43,9 @@ def draw(progress: float, *, spaghetti: bool) -> bytes:
     pen.rectangle((250, 380 - height, 390, 380), fill=(240, 120, 30))
     if spaghetti:
         dice = random.Random(7)  # the same mess every time: one image, one verdict
+        left, top, right, bottom = SPAGHETTI_AREA
         for _ in range(60):
-            points = [(dice.randint(120, 520), dice.randint(150, 375)) for _ in range(4)]
+            points = [(dice.randint(left, right), dice.randint(top, bottom)) for _ in range(4)]
             pen.line(points, fill=(250, 150, 60), width=3)
     out = BytesIO()
     image.save(out, format="JPEG", quality=80)
@@ -53,9 +56,15 @@ SPAGHETTI = draw(0.3, spaghetti=True)
 
 
 def judge(image: bytes) -> list[Any]:
-    """Judge a snapshot like the ML API: spaghetti is a failure, the rest mostly fine."""
+    """Judge a snapshot like the ML API: spaghetti is a failure, the rest mostly fine.
+
+    The spaghetti's boxes ([xc, yc, w, h] in pixels, like Obico's) frame the mess and
+    its thickest knot, so the printer's detection image shows them where it is.
+    """
     if image == SPAGHETTI:
-        return [["failure", 0.92, [300, 260, 180, 140]], ["failure", 0.81, [180, 300, 90, 60]]]
+        left, top, right, bottom = SPAGHETTI_AREA
+        mess = [(left + right) / 2, (top + bottom) / 2, right - left, bottom - top]
+        return [["failure", 0.92, mess], ["failure", 0.81, [300, 260, 180, 140]]]
     noise = random.random()
     return [["failure", round(noise * 0.2, 3), [320, 300, 40, 40]]] if noise > 0.6 else []
 

@@ -7,7 +7,9 @@ detections; with a token configured on the server, `/p/` answers a bare 401 unle
 check (401 = rejected, 422 = accepted).
 """
 
+from dataclasses import dataclass
 import json
+import math
 from typing import Any
 
 import aiohttp
@@ -19,6 +21,9 @@ CHECK_TIMEOUT_SEC = 10.0
 # The server fetches the image itself (5 s read, up to 3 tries), then infers.
 PREDICT_TIMEOUT_SEC = 30.0
 MAX_RESPONSE_BYTES = 1024 * 1024
+# A prediction keeps at most this many boxes (the most confident) for the pictures;
+# its score sums every detection.
+MAX_DETECTIONS = 50
 
 
 class MlApiError(Exception):
@@ -45,14 +50,50 @@ class MlApiBadResponseError(MlApiError):
     """The ML API answered something that is not a prediction."""
 
 
-def summed_confidence(document: Any) -> float:
-    """Return the sum of the confidences of a prediction; raise on a malformed one.
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One thing the ML API saw: its label, confidence (0..1) and box.
 
-    `{"detections": [[label, confidence, [xc, yc, w, h]], ...]}`; not capped at 1.
+    The box is `(xc, yc, w, h)`: its centre and size in pixels of the image scored;
+    None when the ML API gave no usable box (the confidence still counts).
+    """
+
+    label: str
+    confidence: float
+    box: tuple[float, float, float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The ML API's answer for one image: the frame's score and what it saw."""
+
+    score: float  # the sum of every detection's confidence, not capped at 1
+    detections: tuple[Detection, ...]  # the MAX_DETECTIONS most confident
+
+
+def _box(value: Any) -> tuple[float, float, float, float] | None:
+    """Return `[xc, yc, w, h]` as numbers, or None when it is not a usable box."""
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        return None
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in value):
+        return None
+    xc, yc, w, h = (float(n) for n in value)
+    if not all(math.isfinite(n) for n in (xc, yc, w, h)) or w < 0 or h < 0:
+        return None
+    return xc, yc, w, h
+
+
+def read_prediction(document: Any) -> Prediction:
+    """Return the prediction in an answer of `/p/`; raise on a malformed one.
+
+    `{"detections": [[label, confidence, [xc, yc, w, h]], ...]}`; the score is the
+    sum of the confidences (not capped at 1). A detection without a usable box
+    counts all the same: the box only draws the pictures.
     """
     if not isinstance(document, dict) or not isinstance(document.get("detections"), list):
         raise MlApiBadResponseError("no detections list")
     total = 0.0
+    detections: list[Detection] = []
     for detection in document["detections"]:
         if not isinstance(detection, list | tuple) or len(detection) < 2:
             raise MlApiBadResponseError("a detection is not [label, confidence, box]")
@@ -64,7 +105,16 @@ def summed_confidence(document: Any) -> float:
         ):
             raise MlApiBadResponseError("a confidence is not between 0 and 1")
         total += float(confidence)
-    return total
+        label = detection[0] if isinstance(detection[0], str) else "failure"
+        box = _box(detection[2]) if len(detection) > 2 else None
+        detections.append(Detection(label[:40], float(confidence), box))
+    detections.sort(key=lambda found: found.confidence, reverse=True)
+    return Prediction(total, tuple(detections[:MAX_DETECTIONS]))
+
+
+def summed_confidence(document: Any) -> float:
+    """Return the sum of the confidences of a prediction; raise on a malformed one."""
+    return read_prediction(document).score
 
 
 class MlApiClient:
@@ -106,8 +156,8 @@ class MlApiClient:
         if status != 200 or body.strip() != "ok":
             raise MlApiNotObicoError(f"/hc/ answered {status}")
 
-    async def async_predict(self, image_url: str) -> float:
-        """Have the ML API score the image at `image_url`; return the summed confidence."""
+    async def async_predict(self, image_url: str) -> Prediction:
+        """Have the ML API score the image at `image_url`; return its prediction."""
         try:
             async with self._session.get(
                 URL(self._base_url + PREDICT_PATH).with_query(img=image_url),
@@ -138,7 +188,7 @@ class MlApiClient:
             document = json.loads(body)
         except ValueError as err:
             raise MlApiBadResponseError("not JSON") from err
-        return summed_confidence(document)
+        return read_prediction(document)
 
     async def async_validate(self) -> None:
         """Check the server and the token before they are saved."""

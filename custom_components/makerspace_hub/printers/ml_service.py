@@ -33,6 +33,7 @@ from .ml_api import (
     MlApiImageError,
     MlApiTokenRejectedError,
     MlApiUnreachableError,
+    Prediction,
 )
 
 HEALTH_CHECK_INTERVAL = timedelta(seconds=60)
@@ -126,8 +127,8 @@ class MLService:
                 "Home Assistant has no internal URL; set the snapshot base URL"
             ) from err
 
-    async def async_predict(self, image: bytes, content_type: str) -> float:
-        """Score a snapshot; raise MlApiError (already accounted for) when it fails."""
+    async def async_predict(self, image: bytes, content_type: str) -> Prediction:
+        """Score a snapshot (its score and boxes); raise MlApiError (accounted for) on failure."""
         if self._client is None:
             raise MlApiUnreachableError("no ML API configured")
         async with self._lock:
@@ -135,7 +136,9 @@ class MLService:
             nonce = self._frames.add(image, content_type)
             try:
                 self.requests += 1
-                score = await self._client.async_predict(f"{self._base_url()}{FRAME_PATH}/{nonce}")
+                prediction = await self._client.async_predict(
+                    f"{self._base_url()}{FRAME_PATH}/{nonce}"
+                )
             except MlApiTokenRejectedError:
                 self._set("token", "the token was rejected")
                 raise
@@ -152,7 +155,7 @@ class MLService:
                 self._frames.discard(nonce)
         for problem in list(self.problems):
             self._set(problem, None)
-        return score
+        return prediction
 
     @callback
     def _set(self, problem: str, error: str | None) -> None:

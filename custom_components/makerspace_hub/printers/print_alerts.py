@@ -1,9 +1,10 @@
 """The words of a printer's alerts, and their notification buttons (pure).
 
-`failure_alert` says what the printer's action did and offers *Pause print* (when
-the action only notified), *Not a failure* and *Snooze*; `warning_alert` has no
-buttons: nothing runs on a warning. The buttons' ids come from `PrintWatch.button`,
-bound to the printer and the print they were sent for.
+`failure_alert` says what the printer's action did, offers *Pause print* (when
+the action only notified), *Not a failure* and *Snooze*, and links the failure's
+picture; `warning_alert` has no buttons: nothing runs on a warning. The buttons'
+ids come from `PrintWatch.button`, bound to the printer and the print they were
+sent for.
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,16 @@ class Alert:
     title: str
     message: str
     actions: list[dict[str, str]] | None
+    image: str | None = None  # a link to the alert's picture
 
 
-def failure_alert(watch: PrintWatch, probability: float, done: str | None) -> Alert:
-    """Return the failure alert, saying what the action did (None: it only notifies)."""
+def failure_alert(
+    watch: PrintWatch, probability: float, done: str | None, image: str | None = None
+) -> Alert:
+    """Return the failure alert, saying what the action did (None: it only notifies).
+
+    `image` links the picture of the failure (None: the alert goes without one).
+    """
     name = watch.settings.name
     actions = [
         {"action": watch.button(IGNORE), "title": "Not a failure"},
@@ -37,6 +44,7 @@ def failure_alert(watch: PrintWatch, probability: float, done: str | None) -> Al
         f"{watch.job.name} on {name}: failure probability {probability * 100:.0f} %."
         + (f" {done}" if done is not None else ""),
         actions,
+        image,
     )
 
 

@@ -2,15 +2,15 @@
 
 Owns the printer's life in Home Assistant: it follows the status entity and the
 notification buttons, takes a camera snapshot every `poll_interval` seconds while a
-print is on, has the ML service score it, and does what the pure `PrintWatch`
-decides (print_watch.py: what a print is, act once, ignore, the warning cooldown,
-the button ids): fire events, run the action (notify, pause, or pause and power
-off) and send the alert once the action is done, saying what actually happened.
+print is on (`poller`), has the ML service score it, keeps what it saw
+(`pictures`), and does what the pure `PrintWatch` decides (print_watch.py: what a
+print is, act once, ignore, the warning cooldown, the button ids): fire events, run
+the action (notify, pause, or pause and power off) and send the alert once the
+action is done, saying what actually happened, with the failure's picture.
 """
 
 import asyncio
 from collections.abc import Coroutine
-from datetime import timedelta
 import time
 from typing import Any, ClassVar
 
@@ -26,7 +26,6 @@ from homeassistant.core import (
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_state_change_event,
-    async_track_time_interval,
 )
 from homeassistant.util import dt as dt_util
 
@@ -44,6 +43,8 @@ from .detector import SAFE, FailureDetector
 from .health import Frame, PrinterHealth
 from .ml_api import MlApiError
 from .ml_service import MLService
+from .pictures import ALERT_PICTURE_TIMEOUT_SEC, PrinterPictures
+from .poller import FramePoller
 from .print_alerts import Alert, failure_alert, warning_alert
 from .print_watch import (
     IGNORE,
@@ -95,12 +96,14 @@ class Printer(EventSource[str, dict[str, Any]]):
         self.watch = PrintWatch(settings, subentry_id)
         self.health = PrinterHealth()
         self.controls = PrinterControls(hass, settings, self.health, self._fire)
-        self.stagger_sec = 0.0
+        self.pictures = PrinterPictures(
+            hass, ml_service.entry_id, subentry_id, settings.name, self._notify
+        )
+        self.stagger_sec = 0.0  # the delay of the first poll (the hub spreads its printers)
+        self.poller = FramePoller(hass, settings.poll_interval, self._async_poll, self._background)
         self._stops: list[CALLBACK_TYPE] = []
-        self._polling: CALLBACK_TYPE | None = None
         self._hold_check: CALLBACK_TYPE | None = None  # when a grace or snooze ends
         self._tasks: set[asyncio.Task[None]] = set()
-        self._busy = False
         self._saved_at = 0.0
 
     # --- life cycle ------------------------------------------------------------------
@@ -125,12 +128,13 @@ class Printer(EventSource[str, dict[str, Any]]):
             self.hass.bus.async_listen(NOTIFICATION_ACTION_EVENT, self._on_notification_action)
         )
         self._stops.append(self.ml_service.async_add_listener(self._notify))
+        self.pictures.async_start()
         self._follow(self.hass.states.get(self.settings.status_entity))
 
     @callback
     def async_stop(self) -> None:
         """Stop polling, listening and acting; keep the newest state."""
-        self._stop_polling()
+        self.poller.stop()
         self._arm_hold_check(stop=True)
         while self._stops:
             self._stops.pop()()
@@ -195,68 +199,33 @@ class Printer(EventSource[str, dict[str, Any]]):
         if step is Follow.NEW_PRINT:
             LOGGER.debug("%s: a new print: %s", self.name, self.job.name)
             self._fire("print_started", {})
+            self.pictures.new_print()
             self._save(force=True)
-        if step.polls and self.watch.detecting:
-            self._start_polling(first_delay=self.stagger_sec)
+        if step.polls and self.watch.detecting and self.ml_service.configured:
+            self.poller.start(first_delay=self.stagger_sec)
         else:
-            self._stop_polling()
+            self.poller.stop()
         self._arm_hold_check()
         if step is Follow.ENDED:
             self._save(force=True)
         self._notify()
 
-    @callback
-    def _start_polling(self, first_delay: float) -> None:
-        if self._polling is not None:
-            return
-        interval = timedelta(seconds=self.settings.poll_interval)
-
-        @callback
-        def begin(_now: Any) -> None:
-            self._polling = async_track_time_interval(
-                self.hass, self._tick, interval, cancel_on_shutdown=True
-            )
-            self._tick(None)
-
-        if first_delay <= 0:
-            begin(None)
-            return
-        # The printers' first polls are spread over the interval (the ML API serves
-        # one request at a time).
-        self._polling = async_call_later(
-            self.hass, first_delay, HassJob(begin, cancel_on_shutdown=True)
-        )
-
-    @callback
-    def _stop_polling(self) -> None:
-        if self._polling is not None:
-            self._polling()
-            self._polling = None
-
-    @callback
-    def _tick(self, _now: Any) -> None:
-        if self._busy or not self.ml_service.configured:
-            return  # the previous frame is still on its way: skip, never pile up
-        self._busy = True
-        self._background(self._async_poll(), "frame")
-
     async def _async_poll(self) -> None:
+        """Take a frame and have it scored and judged."""
         started = self.job.started
+        image = await self.controls.async_snapshot()
+        self._notify()  # the camera's health may have changed
+        if image is None:
+            return
         try:
-            image = await self.controls.async_snapshot()
-            self._notify()  # the camera's health may have changed
-            if image is None:
-                return
-            try:
-                score = await self.ml_service.async_predict(image.content, image.content_type)
-            except MlApiError:
-                self._notify()  # the service logged it and marks detection unavailable
-                return
-            # The print may have ended, or another begun, while the frame was scored.
-            if self.watch.is_current(started) and self._polling is not None:
-                self._analyse(score)
-        finally:
-            self._busy = False
+            predicted = await self.ml_service.async_predict(image.content, image.content_type)
+        except MlApiError:
+            self._notify()  # the service logged it and marks detection unavailable
+            return
+        # The print may have ended, or another begun, while the frame was scored.
+        if self.watch.is_current(started) and self.poller.polling:
+            self.pictures.scored(image.content, predicted.detections)
+            self._analyse(predicted.score)
 
     @callback
     def _analyse(self, score: float) -> None:
@@ -274,7 +243,8 @@ class Printer(EventSource[str, dict[str, Any]]):
         """Do what a judged verdict asks for; save and tell the entities."""
         if judged.do is Do.ACT:
             self._fire("failure", {"probability": round(judged.probability * 100, 1)})
-            self._background(self._async_act(judged.probability), "failure action")
+            picture = self.pictures.failure()  # the frame that made this verdict
+            self._background(self._async_act(judged.probability, picture), "failure action")
         elif judged.do is Do.WARN:
             self._fire("warning", {"probability": round(judged.probability * 100, 1)})
             alert = warning_alert(self.watch, judged.probability)
@@ -327,22 +297,26 @@ class Printer(EventSource[str, dict[str, Any]]):
 
     # --- actions ---------------------------------------------------------------------
 
-    async def _async_act(self, probability: float) -> None:
-        """Run the printer's action, then alert with what actually happened."""
+    async def _async_act(self, probability: float, picture: asyncio.Future[str | None]) -> None:
+        """Run the printer's action, then alert with what happened and the failure's picture."""
+        deadline = self.hass.loop.time() + ALERT_PICTURE_TIMEOUT_SEC
         done = None
         if self.settings.action != PRINTER_ACTION_NOTIFY:
             done = await self._async_pause()
-        await self._async_alert(failure_alert(self.watch, probability, done))
+        image = await self.pictures.async_alert_link(picture, deadline)
+        await self._async_alert(failure_alert(self.watch, probability, done, image))
 
     async def _async_alert(self, alert: Alert) -> None:
-        await self.alerts.async_send(alert.key, alert.title, alert.message, alert.actions)
+        await self.alerts.async_send(
+            alert.key, alert.title, alert.message, alert.actions, image=alert.image
+        )
 
     async def _async_pause(self) -> str:
         """Pause (and power off, if that is the action); return what happened."""
         said, powered_off = await self.controls.async_pause()
         if powered_off:
             self.watch.powered_off()
-            self._stop_polling()
+            self.poller.stop()
             self._save(force=True)
         self._notify()
         return said

@@ -11,11 +11,13 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
-    TimeSelector,
 )
 import voluptuous as vol
 
@@ -28,8 +30,10 @@ from ..const import (
     CONF_CAPTURE_WINDOW_END,
     CONF_CAPTURE_WINDOW_START,
     CONF_ENTITIES,
+    CONF_KEEP_DAYS,
     CONF_KIND,
     CONF_NAME,
+    CONF_WEEKDAYS,
     DEFAULT_AUTO_START,
     DEFAULT_CAPTURE_DURATION_SECONDS,
     DEFAULT_CAPTURE_INTERVAL_SECONDS,
@@ -38,11 +42,13 @@ from ..const import (
     KIND_ACTION,
     KIND_CAMERA,
     KIND_SAMPLES,
+    MAX_KEEP_DAYS,
     RECORDING_KINDS,
     SUBENTRY_RECORDING_SENSOR,
 )
 from ..subentry_flow import HubSubentryFlow, seconds_selector
 from ..validation import InvalidConfigError, validate_slug_name
+from .schedule import WEEKDAYS
 from .settings import RecordingSensorSettings
 
 _SCHEDULE_DEFAULTS = {
@@ -51,7 +57,24 @@ _SCHEDULE_DEFAULTS = {
     CONF_CAPTURE_DURATION_SECONDS: DEFAULT_CAPTURE_DURATION_SECONDS,
     CONF_CAPTURE_INTERVAL_SECONDS: DEFAULT_CAPTURE_INTERVAL_SECONDS,
     CONF_AUTO_START: DEFAULT_AUTO_START,
+    CONF_WEEKDAYS: list(WEEKDAYS),
+    CONF_KEEP_DAYS: 0,
 }
+# A clock time, or sunrise / sunset with an offset: text (the data description says how).
+_WINDOW_TIME = TextSelector()
+_WEEKDAYS = SelectSelector(
+    SelectSelectorConfig(
+        options=list(WEEKDAYS),
+        multiple=True,
+        translation_key="weekday",
+        mode=SelectSelectorMode.LIST,
+    )
+)
+_KEEP_DAYS = NumberSelector(
+    NumberSelectorConfig(
+        min=0, max=MAX_KEEP_DAYS, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="days"
+    )
+)
 
 
 class RecordingSensorSubentryFlow(HubSubentryFlow):
@@ -158,10 +181,13 @@ class RecordingSensorSubentryFlow(HubSubentryFlow):
         schema = vol.Schema(
             {
                 **what[kind],
-                vol.Required(CONF_CAPTURE_WINDOW_START): TimeSelector(),
-                vol.Required(CONF_CAPTURE_WINDOW_END): TimeSelector(),
+                vol.Required(CONF_CAPTURE_WINDOW_START): _WINDOW_TIME,
+                vol.Required(CONF_CAPTURE_WINDOW_END): _WINDOW_TIME,
                 vol.Required(CONF_CAPTURE_DURATION_SECONDS): seconds_selector(1),
                 vol.Required(CONF_CAPTURE_INTERVAL_SECONDS): seconds_selector(1),
+                # Defaults: clients that predate them (the demo's provisioning) omit them.
+                vol.Required(CONF_WEEKDAYS, default=list(WEEKDAYS)): _WEEKDAYS,
+                vol.Required(CONF_KEEP_DAYS, default=0): _KEEP_DAYS,
                 vol.Required(CONF_AUTO_START): BooleanSelector(),
             }
         )

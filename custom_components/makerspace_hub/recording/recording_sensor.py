@@ -9,7 +9,9 @@ are never caught up.
 Owns the timers, the switch, the recording itself, its events and saving its
 counts. The rules are pure and live beside it: when (`schedule`), what is counted,
 which file a slot goes to and how late slots start (`log`). File I/O runs in the
-executor.
+executor. Windows that follow the sun get their sun times from `sun`; the hub's
+`recordings_disk` keeps the disk from filling up: a slot that finds it below the
+hub's floor fails instead of recording.
 """
 
 from datetime import datetime, timedelta
@@ -41,8 +43,11 @@ from ..const import (
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .log import RecordingCounts, RecordingFile, SlotLateness, recording_file, sample_row
-from .schedule import SlotSchedule
+from .recordings_disk import gb_text, hub_entry_id, recordings_disk
+from .retention import BYTES_PER_GB
+from .schedule import DailyWindows
 from .settings import RecordingSensorSettings, resolve_recordings_dir
+from .sun import async_report_sunless_days, sun_times_of
 
 
 def append_row(path: Path, row: str) -> None:
@@ -79,11 +84,13 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         self.subentry_id = subentry_id
         self.settings = settings
         self.store = store
-        self.schedule = SlotSchedule(
+        self.schedule = DailyWindows(
             settings.capture_window_start,
             settings.capture_window_end,
             settings.capture_interval_seconds,
+            settings.weekday_numbers,
         )
+        self.disk = recordings_disk(hass, hub_entry_id(hass, subentry_id))
         self.counts = RecordingCounts(on=settings.auto_start)
         self.next_slot: datetime | None = None
         self.recording_until: datetime | None = None
@@ -125,6 +132,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         self._stops.append(
             async_track_time_change(self.hass, self._new_day, hour=0, minute=0, second=0)
         )
+        self.disk.async_join(self.subentry_id, self.name, self.settings.keep_days)
         if self.counts.on:
             self._schedule(dt_util.utcnow())
         self._save()
@@ -140,6 +148,8 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         """
         self._stopped = True
         self._cancel()
+        async_report_sunless_days(self.hass, self.subentry_id, self.name, None)
+        self.disk.async_leave(self.subentry_id)
         if self._recording_timer is not None:
             self._recording_timer()
             self._recording_timer = None
@@ -197,6 +207,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
             return
         self.counts.on = False
         self._cancel()
+        async_report_sunless_days(self.hass, self.subentry_id, self.name, None)
         self._save()
         self._notify()
 
@@ -205,8 +216,12 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
     @callback
     def _schedule(self, after: datetime) -> None:
         self._cancel()
-        self.next_slot = self.schedule.next_slot(after, dt_util.get_default_time_zone())
-        self._pending = async_track_point_in_utc_time(self.hass, self._on_slot, self.next_slot)
+        zone = dt_util.get_default_time_zone()
+        upcoming = self.schedule.next_slot(after, zone, sun_times_of(self.hass, zone))
+        async_report_sunless_days(self.hass, self.subentry_id, self.name, upcoming)
+        if (slot := upcoming.slot) is not None:  # None: no window within a year
+            self.next_slot = slot
+            self._pending = async_track_point_in_utc_time(self.hass, self._on_slot, slot)
 
     @callback
     def _cancel(self) -> None:
@@ -231,7 +246,9 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         self._notify()
 
     @callback
-    def _new_day(self, _now: datetime) -> None:
+    def _new_day(self, now: datetime) -> None:
+        if self.counts.on and self._pending is None:
+            self._schedule(now)  # no window within a year yesterday: look again
         self._notify()
 
     @callback
@@ -259,6 +276,13 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
 
     async def _async_record(self, slot: datetime) -> None:
         file = self._file(slot)
+        if self.disk.below_floor:  # the last measurement: no disk access before a slot
+            self.disk.async_request_cleanup()
+            free, floor = gb_text(self.disk.free or 0), self.disk.floor / BYTES_PER_GB
+            message = f"the recordings disk has {free} GB free, less than the {floor:g} GB"
+            message += " to keep free"
+            self._failed(slot, file.path, OSError(message))
+            return
         kind = self.settings.kind
         duration = self.settings.capture_duration_seconds
         self._started(slot, file.path, duration if kind != KIND_SAMPLES else 0)
@@ -334,6 +358,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         if self._failing:
             LOGGER.info("%s: recordings work again", self.name)
             self._failing = False
+        self.disk.async_request_measure()
         self._fire("finished", slot, path)
         self._notify()
 
