@@ -341,6 +341,10 @@ async def test_the_csv_link_works_without_login_only_as_signed(
     # With a login and no signature: admins only.
     member_client = await hass_client(hass_read_only_access_token)
     assert (await member_client.get(str(unsigned))).status == 403
+    # A login's token is what Home Assistant checks first: a made-up signature next to
+    # it, or even the real one, lets no non-admin in.
+    assert (await member_client.get(str(unsigned.update_query(authSig="x")))).status == 403
+    assert (await member_client.get(path)).status == 403
     admin_client = await hass_client()
     response = await admin_client.get(str(unsigned))
     assert response.status == 200

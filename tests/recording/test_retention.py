@@ -116,7 +116,7 @@ def test_a_floor_out_of_reach_deletes_nothing_for_it() -> None:
     assert not plan.reachable
 
 
-def test_todays_folder_stays_and_empty_old_folders_go() -> None:
+def test_todays_recordings_and_folder_stay_and_empty_old_folders_go() -> None:
     recordings = [clip("hive", 0, "07-00-00"), clip("hive", 0, "08-00-00")]
     plan = plan_retention(
         recordings,
@@ -126,7 +126,10 @@ def test_todays_folder_stays_and_empty_old_folders_go() -> None:
         floor=150,
         empty_folders=[("hive", day(5)), ("hive", day(0)), ("audio", day(-1))],
     )
-    assert [r.clock for r in plan.for_space] == ["07-00-00", "08-00-00"]
+    # Today's recordings may still be written to: never deleted for space, even when
+    # the floor cannot be reached without them.
+    assert plan.for_space == ()
+    assert not plan.reachable
     assert plan.folders == (("hive", day(5)),)
 
 
@@ -149,9 +152,10 @@ def test_random_plans_free_the_least_and_the_oldest(seed: int) -> None:
         assert (recording in plan.expired) == expired
     kept = sorted(set(recordings) - set(deleted))
     after = free + sum(r.size for r in deleted)
+    assert all(r.day < TODAY for r in plan.for_space)  # today's may still be written to
     if not plan.reachable:
         assert plan.for_space == ()
-        assert free + sum(r.size for r in recordings) < floor
+        assert free + sum(r.size for r in recordings if r.day < TODAY or r in plan.expired) < floor
         return
     assert after >= floor
     if plan.for_space:

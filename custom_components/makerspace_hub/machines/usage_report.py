@@ -5,15 +5,15 @@ period; with `csv: true` also with a link to `UsageReportView`, which serves the
 report as a CSV file. The link is a path signed by Home Assistant for the caller
 (CSV_LINK_VALID), so a browser or a phone opens it without a token, and only
 while it is valid; it names the period and filters in its query, which the
-signature covers. Without a signature the view is for admins only: the report
-holds members' names.
+signature covers. Without a signature (or with a login, whose token is then what
+Home Assistant checked) the view is for admins only: the report holds members' names.
 """
 
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntryState
@@ -72,7 +72,11 @@ class UsageReportView(HomeAssistantView):
 
     async def get(self, request: web.Request, entry_id: str) -> web.StreamResponse:
         """Return the report the (signed) query names."""
-        if _SIGNATURE not in request.query and not request[KEY_HASS_USER].is_admin:
+        # Home Assistant checks a request's Authorization header before a path's
+        # signature: with a header, the signature was not what let it in, and the
+        # user must be an admin (a user's own token plus any `authSig` is no pass).
+        signed = _SIGNATURE in request.query and hdrs.AUTHORIZATION not in request.headers
+        if not signed and not request[KEY_HASS_USER].is_admin:
             return self.json_message("Only administrators may read usage", HTTPStatus.FORBIDDEN)
         hass = request.app[KEY_HASS]
         entry = hass.config_entries.async_get_entry(entry_id)

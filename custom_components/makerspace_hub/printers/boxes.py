@@ -14,6 +14,7 @@ at 960x540 in about 15 ms of CPU instead of about 32 ms.
 from collections.abc import Sequence
 from functools import lru_cache
 from io import BytesIO
+import math
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
@@ -47,6 +48,9 @@ def percent(confidence: float) -> str:
     return f"{confidence * 100:.0f} %"
 
 
+_FAR = 1e6  # pixels: far outside any picture, still a number Pillow takes
+
+
 @lru_cache(maxsize=8)
 def _font(size: int) -> Font:
     return ImageFont.load_default(size=size)
@@ -57,7 +61,12 @@ def outline_rectangle(
 ) -> tuple[int, int, int, int]:
     """Return the corners (left, top, right, bottom) of a `(xc, yc, w, h)` box, scaled."""
     xc, yc, w, h = (value * scale for value in box)
-    return round(xc - w / 2), round(yc - h / 2), round(xc + w / 2), round(yc + h / 2)
+    corners = (xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2)
+    # An ML API may answer absurd (even infinite) numbers: keep them drawable.
+    left, top, right, bottom = (
+        min(max(c, -_FAR), _FAR) if not math.isnan(c) else 0.0 for c in corners
+    )
+    return round(left), round(top), round(right), round(bottom)
 
 
 def line_width(width: int, height: int) -> int:

@@ -105,7 +105,10 @@ def _scan(job: _Pass) -> tuple[list[Recording], list[tuple[str, date]]]:
             for file in files:
                 if not file.is_file(follow_symlinks=False):
                     continue
-                stat = file.stat(follow_symlinks=False)
+                try:
+                    stat = file.stat(follow_symlinks=False)
+                except OSError:  # gone meanwhile (renamed, deleted): not a recording now
+                    continue
                 size = stat.st_blocks * 512 if hasattr(stat, "st_blocks") else stat.st_size
                 if found := recording_in(sensor, day, file.name, size, host_slug=job.host_slug):
                     recordings.append(found)

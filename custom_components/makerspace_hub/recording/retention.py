@@ -102,9 +102,12 @@ def plan_retention(
             kept.append(recording)
     free += sum(recording.size for recording in expired)
     for_space: list[Recording] = []
-    reachable = free >= floor or free + sum(recording.size for recording in kept) >= floor
+    # Today's recordings may still be written to (the day's CSV, a running clip):
+    # deleting one would lose what is appended next. They never go for space.
+    spare = [recording for recording in kept if recording.day < today]
+    reachable = free >= floor or free + sum(recording.size for recording in spare) >= floor
     if reachable:
-        for recording in kept:
+        for recording in spare:
             if free >= floor:
                 break
             for_space.append(recording)
