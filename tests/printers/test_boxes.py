@@ -48,6 +48,11 @@ def found(confidence: float, box: tuple[float, float, float, float] | None) -> D
     return Detection("failure", confidence, box)
 
 
+def pixels(image: Image.Image) -> list[object]:
+    """Return every pixel (Image.getdata is deprecated in the newest Pillow)."""
+    return [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]
+
+
 @pytest.mark.parametrize(
     ("confidence", "colour"),
     [
@@ -84,7 +89,7 @@ def test_each_box_is_outlined_where_the_ml_api_saw_it() -> None:
     # The label above each top left corner: a patch of the box's colour with the
     # confidence written in black on it.
     label = image.crop((140, 100, 200, 139))
-    colours = [pixel for pixel in label.getdata() if isinstance(pixel, tuple)]
+    colours = [pixel for pixel in pixels(label) if isinstance(pixel, tuple)]
     assert sum(near(pixel, RED) for pixel in colours) > 200
     assert sum(dark(pixel) for pixel in colours) > 20
 
@@ -93,7 +98,7 @@ def test_a_box_at_the_top_has_its_label_inside() -> None:
     drawn = draw_boxes(picture(), [found(0.9, (400, 60, 200, 120))])
     assert drawn is not None
     label = opened(drawn).crop((301, 2, 360, 30))
-    assert sum(dark(pixel) for pixel in label.getdata()) > 20
+    assert sum(dark(pixel) for pixel in pixels(label)) > 20
 
 
 def test_boxes_outside_the_picture_or_huge_do_not_break_the_drawing() -> None:

@@ -116,7 +116,7 @@ def test_a_floor_out_of_reach_deletes_nothing_for_it() -> None:
     assert not plan.reachable
 
 
-def test_todays_recordings_and_folder_stay_and_empty_old_folders_go() -> None:
+def test_todays_folder_stays_and_empty_old_folders_go() -> None:
     recordings = [clip("hive", 0, "07-00-00"), clip("hive", 0, "08-00-00")]
     plan = plan_retention(
         recordings,
@@ -126,11 +126,18 @@ def test_todays_recordings_and_folder_stay_and_empty_old_folders_go() -> None:
         floor=150,
         empty_folders=[("hive", day(5)), ("hive", day(0)), ("audio", day(-1))],
     )
-    # Today's recordings may still be written to: never deleted for space, even when
-    # the floor cannot be reached without them.
-    assert plan.for_space == ()
-    assert not plan.reachable
+    assert [r.clock for r in plan.for_space] == ["07-00-00", "08-00-00"]
     assert plan.folders == (("hive", day(5)),)
+
+
+def test_todays_samples_file_never_goes_for_space() -> None:
+    today = Recording(TODAY, "", "scale", f"h@{TODAY.isoformat()}.csv", 500)
+    yesterday = Recording(day(1), "", "scale", f"h@{day(1).isoformat()}.csv", 500)
+    plan = plan_retention([yesterday, today], keep_days={}, today=TODAY, free=0, floor=900)
+    assert plan.for_space == ()  # still appended to: the floor cannot be reached
+    assert not plan.reachable
+    plan = plan_retention([yesterday, today], keep_days={}, today=TODAY, free=0, floor=400)
+    assert plan.for_space == (yesterday,)
 
 
 @pytest.mark.parametrize("seed", range(100))
@@ -152,10 +159,12 @@ def test_random_plans_free_the_least_and_the_oldest(seed: int) -> None:
         assert (recording in plan.expired) == expired
     kept = sorted(set(recordings) - set(deleted))
     after = free + sum(r.size for r in deleted)
-    assert all(r.day < TODAY for r in plan.for_space)  # today's may still be written to
+    # Today's samples file is still appended to.
+    assert not any(r.day == TODAY and r.clock == "" for r in plan.for_space)
     if not plan.reachable:
         assert plan.for_space == ()
-        assert free + sum(r.size for r in recordings if r.day < TODAY or r in plan.expired) < floor
+        spare = [r for r in recordings if r in plan.expired or r.day < TODAY or r.clock]
+        assert free + sum(r.size for r in spare) < floor
         return
     assert after >= floor
     if plan.for_space:

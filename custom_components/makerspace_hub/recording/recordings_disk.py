@@ -186,6 +186,7 @@ class RecordingsDisk:
         self._remeasure: CALLBACK_TYPE | None = None
         self._measuring = False
         self._cleaning = False
+        self._clean_again = False  # asked for while a pass ran: one more pass after it
         self._full = False  # the floor could not be reached at the last pass
 
     # --- the hub's settings ----------------------------------------------------------
@@ -283,7 +284,12 @@ class RecordingsDisk:
     @callback
     def async_request_cleanup(self) -> None:
         """Run a retention pass in the background (one pass at a time)."""
-        if self._nightly is not None and not self._cleaning:
+        if self._cleaning:
+            # The running pass may have measured before the newest recording landed:
+            # look again once it ends, rather than leave the disk below the floor.
+            self._clean_again = True
+            return
+        if self._nightly is not None:
             self._cleaning = True
             self.hass.async_create_background_task(
                 self._async_cleanup(), f"{DOMAIN} recordings retention"
@@ -354,6 +360,9 @@ class RecordingsDisk:
         self._report_floor(cleanup.reachable and cleanup.free >= self.floor)
         self._listeners.call()
         self._follow_floor()
+        if self._clean_again:
+            self._clean_again = False
+            self.async_request_cleanup()
 
     @callback
     def _report_floor(self, reached: bool) -> None:

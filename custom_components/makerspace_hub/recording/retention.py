@@ -102,9 +102,9 @@ def plan_retention(
             kept.append(recording)
     free += sum(recording.size for recording in expired)
     for_space: list[Recording] = []
-    # Today's recordings may still be written to (the day's CSV, a running clip):
-    # deleting one would lose what is appended next. They never go for space.
-    spare = [recording for recording in kept if recording.day < today]
+    # Today's samples file is still appended to: deleting it would lose the day's
+    # rows so far. It never goes for space (today's finished clips may).
+    spare = [r for r in kept if not (r.day >= today and r.clock == "")]
     reachable = free >= floor or free + sum(recording.size for recording in spare) >= floor
     if reachable:
         for recording in spare:
