@@ -48,6 +48,7 @@ from .printers.printer import Printer
 from .printers.settings import PrinterSettings
 from .recording.flow import RecordingSensorSubentryFlow
 from .recording.recording_sensor import RecordingSensor
+from .recording.recordings_disk import recordings_disk
 from .recording.settings import RecordingSensorSettings
 from .storage.hub_storage import HubStorage
 from .storage.owner_store import OwnerStore
@@ -109,6 +110,7 @@ def _build_recording_sensor(
         store,
         hub_name=hub.name,
         recordings_dir=hub.options.recordings_dir,
+        disk=recordings_disk(hub.hass, hub.entry_id),
     )
 
 

@@ -43,7 +43,7 @@ from ..const import (
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .log import RecordingCounts, RecordingFile, SlotLateness, recording_file, sample_row
-from .recordings_disk import gb_text, hub_entry_id, recordings_disk
+from .recordings_disk import RecordingsDisk, gb_text
 from .retention import BYTES_PER_GB
 from .schedule import DailyWindows
 from .settings import RecordingSensorSettings, resolve_recordings_dir
@@ -71,11 +71,12 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
         *,
         hub_name: str,
         recordings_dir: str,
+        disk: RecordingsDisk,
     ) -> None:
         """Take the saved switch state (or `auto_start`) from `store`.
 
-        Recordings go under `recordings_dir` (the hub's option, as stored), in files
-        named after `hub_name`.
+        Recordings go under `recordings_dir` (the hub's option, as stored) on `disk`
+        (the hub's, shared by its sensors), in files named after `hub_name`.
         """
         super().__init__()
         self.hass = hass
@@ -90,7 +91,7 @@ class RecordingSensor(EventSource[str, dict[str, Any]]):
             settings.capture_interval_seconds,
             settings.weekday_numbers,
         )
-        self.disk = recordings_disk(hass, hub_entry_id(hass, subentry_id))
+        self.disk = disk
         self.counts = RecordingCounts(on=settings.auto_start)
         self.next_slot: datetime | None = None
         self.recording_until: datetime | None = None

@@ -7,17 +7,20 @@ files' host slug) from the hub's config entry: every change of those reloads the
 hub, and with it the sensors and this disk.
 
 - Free space is measured in a thread of its own (`run_in_thread`: a hung disk holds
-  that thread, never the event loop or Home Assistant's executor), one measurement
-  at a time: when the sensors start and after each recording. Slots read the last
-  measurement, so a disk check never makes a slot late.
-- A retention pass (`retention.plan_retention`) runs every night at CLEANUP_AT, and
+  that thread, never the event loop or Home Assistant's executor) when the sensors
+  start and after each recording. Slots read the last measurement: a disk check
+  never makes a slot late.
+- A retention pass (`retention.plan_retention`) runs every night at CLEANUP_AT and
   whenever a measurement finds less free space than the floor; it lists, deletes and
-  measures in its thread, one pass at a time, and logs what it freed.
+  measures in its thread, and logs what it freed.
+- One task works measurements and passes one at a time: a request made while a job
+  runs gets a job started after it (seeing the recording that prompted it).
 - While the disk is below the floor it is measured again every REMEASURE_SEC, so
   that space freed by hand lets the next slot record.
 - While the floor cannot be reached, a repair issue says so.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 import os
@@ -149,14 +152,6 @@ def run_retention(job: _Pass) -> Cleanup:
     )
 
 
-def hub_entry_id(hass: HomeAssistant, subentry_id: str) -> str:
-    """Return the id of the hub entry that holds a recording sensor's subentry."""
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if subentry_id in entry.subentries:
-            return entry.entry_id
-    raise KeyError(subentry_id)
-
-
 @callback
 def recordings_disk(hass: HomeAssistant, entry_id: str) -> "RecordingsDisk":
     """Return the recordings disk of the hub entry `entry_id`."""
@@ -184,9 +179,9 @@ class RecordingsDisk:
         self._listeners: Listeners[()] = Listeners()
         self._nightly: CALLBACK_TYPE | None = None
         self._remeasure: CALLBACK_TYPE | None = None
-        self._measuring = False
-        self._cleaning = False
-        self._clean_again = False  # asked for while a pass ran: one more pass after it
+        self._worker: asyncio.Task[None] | None = None  # works the queue while it has jobs
+        self._wants_measure = False  # a measurement (or a pass, which measures) is due
+        self._wants_cleanup = False  # a retention pass is due
         self._full = False  # the floor could not be reached at the last pass
 
     # --- the hub's settings ----------------------------------------------------------
@@ -263,9 +258,7 @@ class RecordingsDisk:
             return
         self._nightly()
         self._nightly = None
-        if self._remeasure is not None:
-            self._remeasure()
-            self._remeasure = None
+        self._follow_floor()  # stops measuring again
         async_set_issue(self.hass, disk_full_issue_id(self.entry_id), "recordings_disk_full", None)
         if self.hass.data.get(DATA_DISKS, {}).get(self.entry_id) is self:
             del self.hass.data[DATA_DISKS][self.entry_id]
@@ -274,26 +267,34 @@ class RecordingsDisk:
 
     @callback
     def async_request_measure(self) -> None:
-        """Measure the free space in the background (one measurement at a time)."""
-        if self._nightly is not None and not self._measuring:
-            self._measuring = True
-            self.hass.async_create_background_task(
-                self._async_measure(), f"{DOMAIN} recordings disk measure"
-            )
+        """Measure the free space in the background, after any job already running."""
+        self._request(cleanup=False)
 
     @callback
     def async_request_cleanup(self) -> None:
-        """Run a retention pass in the background (one pass at a time)."""
-        if self._cleaning:
-            # The running pass may have measured before the newest recording landed:
-            # look again once it ends, rather than leave the disk below the floor.
-            self._clean_again = True
-            return
-        if self._nightly is not None:
-            self._cleaning = True
-            self.hass.async_create_background_task(
-                self._async_cleanup(), f"{DOMAIN} recordings retention"
+        """Run a retention pass in the background, after any job already running."""
+        self._request(cleanup=True)
+
+    @callback
+    def _request(self, *, cleanup: bool) -> None:
+        if self._nightly is None:
+            return  # stopped: the next start measures
+        self._wants_measure = True
+        self._wants_cleanup |= cleanup
+        if self._worker is None or self._worker.done():
+            self._worker = self.hass.async_create_background_task(
+                self._async_work(), f"{DOMAIN} recordings disk"
             )
+
+    async def _async_work(self) -> None:
+        """Run the queued jobs one at a time until none is due (or the disk stops)."""
+        try:
+            while self._wants_measure and self._nightly is not None:
+                cleanup = self._wants_cleanup
+                self._wants_measure = self._wants_cleanup = False
+                await (self._async_cleanup() if cleanup else self._async_measure())
+        finally:
+            self._worker = None
 
     async def _async_measure(self) -> None:
         try:
@@ -301,8 +302,6 @@ class RecordingsDisk:
         except OSError as err:
             LOGGER.warning("Cannot measure the free space of %s: %s", self.root, err)
             return
-        finally:
-            self._measuring = False
         if self._nightly is None:
             return  # stopped meanwhile: the next start measures again
         self._listeners.call()
@@ -314,10 +313,15 @@ class RecordingsDisk:
 
     @callback
     def _follow_floor(self) -> None:
-        if self.below_floor and self._nightly is not None and self._remeasure is None:
+        """Measure again in REMEASURE_SEC while below the floor, and only then."""
+        following = self.below_floor and self._nightly is not None
+        if following and self._remeasure is None:
             self._remeasure = async_call_later(
                 self.hass, REMEASURE_SEC, HassJob(self._async_remeasure, cancel_on_shutdown=True)
             )
+        elif not following and self._remeasure is not None:
+            self._remeasure()
+            self._remeasure = None
 
     @callback
     def _async_remeasure(self, _now: datetime) -> None:
@@ -342,8 +346,6 @@ class RecordingsDisk:
         except OSError as err:
             LOGGER.warning("Cannot clean up the recordings in %s: %s", job.root, err)
             return
-        finally:
-            self._cleaning = False
         if self._nightly is None:
             return
         self.free, self.last_cleanup = cleanup.free, cleanup
@@ -360,9 +362,6 @@ class RecordingsDisk:
         self._report_floor(cleanup.reachable and cleanup.free >= self.floor)
         self._listeners.call()
         self._follow_floor()
-        if self._clean_again:
-            self._clean_again = False
-            self.async_request_cleanup()
 
     @callback
     def _report_floor(self, reached: bool) -> None:
