@@ -4,16 +4,22 @@
 they claim: its members file is one the hub accepts, its boards' idea of a right
 reply is the hub's, holding the state files' locks really hangs the hub's saves,
 the usage-records rounds really switch recording off and on and count what was
-written, and the loop probe reports lags.
+written, the loop probe reports lags, the collector's work and the allocations it
+traced, the recorder's rows are counted per machine, and the worst of several runs
+is the one reported.
 """
 
 import asyncio
 from collections.abc import AsyncGenerator
+from contextlib import closing
 from dataclasses import replace
+import gc
 import os
 from pathlib import Path
 import random
+import sqlite3
 import time
+import tracemalloc
 
 import aiohttp
 from homeassistant.core import HomeAssistant
@@ -25,7 +31,8 @@ from custom_components.makerspace_hub.const import CONF_WEBHOOK_ID, DOMAIN
 from custom_components.makerspace_hub.machines.members import parse_members
 from tools.bench import probe, usage
 from tools.bench.__main__ import hold_state_locks, release
-from tools.bench.boards import Board, Tally, plans, run_fleet
+from tools.bench.boards import Board, Tally, back_to_back, plans, run_fleet
+from tools.bench.heap import GcFigures, TraceFigures, gc_table
 from tools.bench.instance import (
     AUTHORIZATIONS,
     Makerspace,
@@ -38,7 +45,9 @@ from tools.bench.instance import (
     write_config,
 )
 from tools.bench.meter import Meter
+from tools.bench.recorder import StateRows, count_state_rows, machine_entities
 from tools.bench.report import Results, markdown, targets
+from tools.bench.runs import runs_section, worst_of
 from tools.bench.stats import Latencies, cpu_seconds, percentile
 from tools.bench.usage import UsageComparison, UsageRecordsPhase, UsageRound
 from tools.demo.homeassistant_api import HomeAssistantApi
@@ -320,3 +329,266 @@ async def test_the_loop_probe_reports_lag(
     assert figures["count"] >= 3
     assert figures["max_ms"] >= 40
     assert (await (await client.get("/api/bench_probe")).json())["count"] <= 2  # started over
+
+
+async def test_the_loop_probe_reports_the_collectors_work_and_traces_allocations(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator
+) -> None:
+    assert await async_setup_component(hass, "http", {})
+    assert await probe.async_setup(hass, {})
+    client = await hass_client()
+    await client.get("/api/bench_probe")  # start over
+    gc.collect()
+    figures = await (await client.get("/api/bench_probe")).json()
+    collector = figures["gc"]
+    assert collector["collections"][2] >= 1  # the full collection just made
+    assert collector["pause_ms"][2] > 0
+    assert collector["longest_ms"][2] <= collector["pause_ms"][2]
+    assert len(collector["count"]) == len(collector["threshold"]) == 3
+    assert (await (await client.get("/api/bench_probe")).json())["gc"]["collections"][2] == 0
+
+    assert (await (await client.get("/api/bench_probe?trace=start")).json())["tracing"]
+    kept = [{"n": n} for n in range(5000)]  # allocated while traced, still alive
+    trace = await (await client.get("/api/bench_probe?trace=stop")).json()
+    assert not tracemalloc.is_tracing()
+    assert trace["blocks"] >= len(kept)
+    assert trace["objects"] - trace["objects_before"] >= len(kept)
+    assert any(
+        site["where"].endswith(f"test_bench.py:{_line_of('kept = [')}") for site in trace["top"]
+    )
+    assert (await (await client.get("/api/bench_probe?trace=stop")).json()) == {"tracing": False}
+
+
+def _line_of(text: str) -> int:
+    """Return the line of this file where `text` first starts a statement."""
+    lines = Path(__file__).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.strip().startswith(text))
+
+
+def _probe_gc(collections: list[int], count: tuple[int, int]) -> dict[str, object]:
+    return {
+        "max_ms": 30.0,
+        "gc_max_ms": 25.0,
+        "gc": {
+            "collections": collections,
+            "collected": [10, 5, 2],
+            "uncollectable": 0,
+            "pause_ms": [4.0, 6.0, 25.0],
+            "longest_ms": [0.5, 2.0, 25.0],
+            "count_before": [count[0], 0, 0],
+            "count": [count[1], 0, 0],
+            "threshold": [2000, 10, 10],
+        },
+    }
+
+
+def test_garbage_collection_figures_are_per_1000_posts() -> None:
+    figures = GcFigures.of(_probe_gc([9, 1, 0], (500, 100)), posts=2000, seconds=20)
+    assert figures is not None
+    # Ten collections, each after 2,000 tracked objects; 400 fewer counted at the end.
+    assert figures.young == 10 * 2000 + 100 - 500
+    assert figures.per_thousand_posts(figures.young) == 9800
+    assert GcFigures.of({"max_ms": 1.0}, posts=10, seconds=1) is None  # an older probe
+    idle = GcFigures.of(_probe_gc([1, 0, 0], (0, 0)), posts=0, seconds=20)
+    table = gc_table([("boards", figures), ("idle", idle)])
+    assert (
+        "| boards | 2,000 | 9 / 1 / 0 | 10 / 5 / 2 | 4.0 / 6.0 / 25.0 | 25.0 | 980 | 9,800 |"
+        in table
+    )
+    assert table[-1].endswith("| 100 | - |")  # no posts while idle: per second only
+
+    results = Results(
+        machines=100, boards=Latencies.of([0.004] * 2000, errors=0, wrong=0, seconds=20)
+    )
+    results.boards_lag = _probe_gc([9, 1, 0], (500, 100))
+    results.trace = TraceFigures.of(
+        {
+            "blocks": 30_000,
+            "bytes": 3 * 1024 * 1024,
+            "peak_bytes": 8 * 1024 * 1024,
+            "objects_before": 400_000,
+            "objects": 401_500,
+            "top": [{"where": "homeassistant/core.py:1234", "blocks": 9000, "bytes": 900_000}],
+        },
+        posts=2000,
+        seconds=20,
+    )
+    section = markdown(results, "scripts/bench").split("## Garbage collection")[1]
+    assert "| boards | 2,000 | 9 / 1 / 0 |" in section
+    assert "**15,000 memory blocks (1,536.0 KiB)**" in section
+    assert "changed by\n**750**" in section
+    assert "| `homeassistant/core.py:1234` | 9,000 | 878.9 |" in section
+
+
+def _state_database(path: Path, rows: list[tuple[str, float]]) -> None:
+    """Write a recorder-like database: `states` rows of entities at times."""
+    with closing(sqlite3.connect(path)) as connection:
+        connection.executescript(
+            "CREATE TABLE states_meta (metadata_id INTEGER PRIMARY KEY, entity_id TEXT);"
+            "CREATE TABLE states (state_id INTEGER PRIMARY KEY, metadata_id INTEGER,"
+            " last_updated_ts FLOAT);"
+        )
+        ids = {entity: n for n, entity in enumerate(sorted({e for e, _ in rows}), 1)}
+        connection.executemany(
+            "INSERT INTO states_meta VALUES (?, ?)", [(n, e) for e, n in ids.items()]
+        )
+        connection.executemany(
+            "INSERT INTO states (metadata_id, last_updated_ts) VALUES (?, ?)",
+            [(ids[entity], at) for entity, at in rows],
+        )
+        connection.commit()
+
+
+def test_the_machines_state_rows_are_counted_per_machine_and_minute(tmp_path: Path) -> None:
+    config_entries = {
+        "data": {
+            "entries": [
+                {
+                    "entry_id": "hub",
+                    "subentries": [
+                        {
+                            "subentry_id": "s1",
+                            "subentry_type": "machine",
+                            "data": {"name": "lathe"},
+                        },
+                        {"subentry_id": "s2", "subentry_type": "machine", "data": {"name": "mill"}},
+                        {
+                            "subentry_id": "s3",
+                            "subentry_type": "printer",
+                            "data": {"name": "prusa"},
+                        },
+                    ],
+                },
+                {"entry_id": "other", "subentries": []},
+            ]
+        }
+    }
+    registry = {
+        "data": {
+            "entities": [
+                {
+                    "entity_id": "sensor.lathe_wifi",
+                    "config_entry_id": "hub",
+                    "config_subentry_id": "s1",
+                },
+                {
+                    "entity_id": "switch.lathe_relay",
+                    "config_entry_id": "hub",
+                    "config_subentry_id": "s1",
+                },
+                {
+                    "entity_id": "switch.mill_relay",
+                    "config_entry_id": "hub",
+                    "config_subentry_id": "s2",
+                },
+                {
+                    "entity_id": "sensor.prusa_frames",
+                    "config_entry_id": "hub",
+                    "config_subentry_id": "s3",
+                },
+                {
+                    "entity_id": "sensor.members",
+                    "config_entry_id": "hub",
+                    "config_subentry_id": None,
+                },
+            ]
+        }
+    }
+    entities = machine_entities(config_entries, registry, "hub")
+    assert entities == {
+        "sensor.lathe_wifi": "lathe",
+        "switch.lathe_relay": "lathe",
+        "switch.mill_relay": "mill",
+    }
+    database = tmp_path / "home-assistant_v2.db"
+    start = 1_000.0
+    _state_database(
+        database,
+        [
+            *(("sensor.lathe_wifi", start + second) for second in range(0, 120, 10)),  # 12
+            ("switch.lathe_relay", start + 30),
+            ("sensor.prusa_frames", start + 5),  # a printer's: not counted
+            ("sensor.lathe_wifi", start - 1),  # before the window
+            ("sensor.lathe_wifi", start + 120),  # after it
+        ],
+    )
+    rows = count_state_rows(database, entities, start, start + 120)
+    assert rows.by_machine == {"lathe": 13, "mill": 0}
+    assert rows.per_machine_minute == 13 / 2 / 2
+    assert rows.worst_machine_minute == 6.5
+    assert rows.busiest(1) == [("sensor.lathe_wifi", 12)]
+
+    results = Results(machines=2, seconds=120, state_rows=rows)
+    verdicts = {figure: (measured, ok) for figure, measured, _, ok in targets(results)}
+    target = "Recorder state rows per machine per minute, boards heart-beating"
+    assert verdicts[target] == ("3.25 (worst machine 6.50)", False)
+    assert "**13 state rows** of the 2 machines'\n3 entities" in markdown(results, "scripts/bench")
+    assert rows.all_rows == 14  # the printer's too
+    results.state_rows = count_state_rows(database, entities, start + 110, start + 230)
+    assert {f: ok for f, _, _, ok in targets(results)}[target]  # 2 rows of lathe in 2 min
+
+
+def _run(p99_ms: float, single: float, ten: float, lag_ms: float, rows: int) -> Results:
+    def per_second(rate: float) -> Latencies:
+        return Latencies.of([0.001] * int(rate * 10), errors=0, wrong=0, seconds=10)
+
+    return Results(
+        machines=100,
+        boards=Latencies.of(_samples(p99_ms), errors=0, wrong=0, seconds=1),
+        boards_lag={"max_ms": lag_ms, "gc_max_ms": lag_ms},
+        single=per_second(single),
+        ten=per_second(ten),
+        hung=Latencies.of(_samples(2 * p99_ms), errors=0, wrong=0, seconds=1),
+        state_rows=StateRows(seconds=60, by_machine={"lathe": rows}, by_entity={}),
+        startups=[1.0, 2.0],
+    )
+
+
+def test_the_worst_of_several_runs_is_reported() -> None:
+    runs = [_run(10, 600, 1900, 40, 1), _run(30, 700, 1500, 20, 0), _run(20, 500, 2100, 90, 3)]
+    worst = worst_of(runs)
+    assert worst.runs == 3
+    assert worst.boards is runs[1].boards  # the highest p99, and the page's other figures
+    assert worst.single is runs[2].single  # the fewest replies per second
+    assert worst.ten is runs[1].ten
+    assert worst.hung is runs[1].hung
+    assert worst.boards_lag["max_ms"] == 90
+    assert worst.state_rows is runs[2].state_rows
+    assert worst_of(runs[:1]).boards is runs[0].boards
+    verdicts = {figure: (measured, ok) for figure, measured, _, ok in targets(worst)}
+    assert verdicts["Replies per second, 10 boards back to back (all checked)"] == (
+        "1,500 (0 failed or wrong)",
+        False,
+    )
+    report = markdown(worst, "scripts/bench --runs 3", runs_section(runs))
+    assert "**Worst of 3 runs**" in report
+    table = report.split("## Runs")[1]
+    assert "| 1 | 10.0 ms | 600 | 1,900 | 20.0 ms | 40.0 ms | 40.0 ms | 1.00 |" in table
+    assert "| 3 |" in table
+    assert "## Runs" not in markdown(runs[0], "scripts/bench", runs_section(runs[:1]))
+
+
+async def test_a_quiet_fleet_takes_the_cards_out_and_boards_post_back_to_back(
+    hass: HomeAssistant, bench_hub: BenchHub
+) -> None:
+    _, space, boards, _ = bench_hub
+    entry = hass.config_entries.async_get_entry(space.entry_id)
+    assert entry is not None
+    for board in boards:  # a member's card in each reader (the next change: 2 s on at least)
+        board.card, board.relay_expected = board.plan.authorized[0], True
+    figures = await run_fleet(boards, 1.5)
+    assert (figures.errors, figures.wrong) == (0, 0)
+    assert any(machine.reply.relay for machine in entry.runtime_data.machines.values())
+
+    figures = await run_fleet(boards, 2.5, cards=False)
+    assert (figures.errors, figures.wrong) == (0, 0)
+    assert figures.count >= 2 * MACHINES
+    assert not any(machine.reply.relay for machine in entry.runtime_data.machines.values())
+    assert not any(board.card for board in boards)
+
+    for board in boards[:2]:
+        board.next_card()  # an authorized member: relay on in every reply
+    side_by_side = await back_to_back(boards[:2], 1.0)
+    assert side_by_side.count > 2
+    assert (side_by_side.errors, side_by_side.wrong) == (0, 0)
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -1,10 +1,13 @@
 """Measure makerspace_hub in a real Home Assistant process: `python -m tools.bench`.
 
 Phases, one after the other, on one generated makerspace: warm-up, boards, one
-board back-to-back, boards with usage records off and on in paired rounds, boards
-with the disk hung, idle, printers, then the recording sensors' lateness (they ran
-all along) and the hub's start-up. Prints the figures and writes them to
-`docs/benchmarks.md` (see `--output`).
+board back-to-back, ten boards back-to-back side by side, boards with usage records
+off and on in paired rounds, boards with the disk hung, boards heart-beating with no
+card (the recorder's state rows counted), idle, printers, then the recording
+sensors' lateness (they ran all along), the boards again with allocations traced,
+and the hub's start-up. About 11 minutes with the defaults; `--runs 3` runs it all
+three times, each on a fresh Home Assistant, and reports the worst of the three.
+Prints the figures and writes them to `docs/benchmarks.md` (see `--output`).
 """
 
 import argparse
@@ -29,7 +32,8 @@ from tools.demo.homeassistant_api import ENTRIES, DemoSetupError, HomeAssistantA
 from tools.demo.provision import hub_options
 from tools.fake_ml_api import FakeMlApi
 
-from .boards import Board, back_to_back, plans, run_fleet
+from .boards import Board, back_to_back, plans, run_fleet, time_fleet
+from .heap import TraceFigures
 from .instance import (
     PASSWORD,
     USERNAME,
@@ -44,7 +48,9 @@ from .instance import (
     write_config,
 )
 from .meter import Meter, say
-from .report import Results, markdown, targets
+from .recorder import DATABASE, count_state_rows, read_machine_entities
+from .report import TEN_BOARDS, Results, markdown, targets
+from .runs import runs_section, worst_of
 from .usage import UsageRecordsPhase
 
 REPO = Path(__file__).parent.parent.parent
@@ -52,6 +58,8 @@ WARM_UP_SEC = 30.0  # past the garbage collection that follows setting everythin
 PRINT_WARM_UP_SEC = 10.0
 SETTLE_SEC = 10.0
 BACK_TO_BACK_SEC = 10.0
+QUIET_WARM_UP_SEC = 10.0  # the cards out, their sessions' rows written, before counting
+TRACE_SEC = 20.0  # at most; tracemalloc slows everything while it runs
 RELOADS = 3
 
 
@@ -124,8 +132,11 @@ class Bench:
                 await self._boards(meter, fleet)
                 await self._usage_records(api, meter, space, fleet)
                 await self._hung_disk(api, meter, space, fleet)
-                await self._printers(api, meter, space)
+                window = await self._quiet(meter, fleet)
+                await self._printers(api, meter, space)  # over a minute: the rows committed
+                await self._state_rows(space, window)
                 await self._recording(api, space)
+                await self._tracing(api, fleet)
                 await self._startup(api, space)
         finally:
             await self.ml_api.stop()
@@ -172,8 +183,18 @@ class Bench:
         say(f"  {results.boards.outcome}")
 
         say(f"one board back-to-back for {BACK_TO_BACK_SEC:.0f} s")
-        results.single = await back_to_back(fleet[0], BACK_TO_BACK_SEC)
+        await meter.start()
+        results.single = await back_to_back(fleet[:1], BACK_TO_BACK_SEC)
+        await meter.stop()
+        results.single_lag = meter.lag
         say(f"  {results.single.per_second:.0f} replies/s, {results.single.outcome}")
+
+        say(f"{TEN_BOARDS} boards back-to-back, side by side, for {BACK_TO_BACK_SEC:.0f} s")
+        await meter.start()
+        results.ten = await back_to_back(fleet[:TEN_BOARDS], BACK_TO_BACK_SEC)
+        await meter.stop()
+        results.ten_lag = meter.lag
+        say(f"  {results.ten.per_second:.0f} replies/s, {results.ten.outcome}")
 
     async def _usage_records(
         self, api: HomeAssistantApi, meter: Meter, space: Makerspace, fleet: list[Board]
@@ -205,9 +226,52 @@ class Bench:
         results.hung_timeouts = await save_timeouts(api, space.entry_id) - before
         say(f"  {results.hung.outcome}, {results.hung_timeouts} save timeouts")
 
+    async def _quiet(self, meter: Meter, fleet: list[Board]) -> tuple[float, float]:
+        """Let the boards only heart-beat; return the measured window (wall clock)."""
+        results, seconds = self.results, self.args.seconds
+        say(f"boards heart-beating, no cards, for {QUIET_WARM_UP_SEC + seconds:.0f} s")
+        # The cards out, their sessions ended (and saves the hung disk held back done).
+        await run_fleet(fleet, QUIET_WARM_UP_SEC, cards=False)
+        await meter.start()
+        start = time.time()
+        results.quiet = await run_fleet(fleet, seconds, cards=False)
+        end = time.time()
+        await meter.stop()
+        results.quiet_lag = meter.lag
+        say(f"  {results.quiet.outcome}")
+        return start, end
+
+    async def _state_rows(self, space: Makerspace, window: tuple[float, float]) -> None:
+        """Count the machines' state rows the recorder wrote while the boards were quiet."""
+        entities = await asyncio.to_thread(read_machine_entities, self.config_dir, space.entry_id)
+        rows = await asyncio.to_thread(
+            count_state_rows, self.config_dir / DATABASE, entities, *window
+        )
+        self.results.state_rows = rows
+        say(
+            f"recorder: {sum(rows.by_machine.values())} state rows of the machines while "
+            f"quiet, {rows.per_machine_minute:.2f} per machine per minute "
+            f"(worst {rows.worst_machine_minute:.2f}); the most: {rows.busiest(3)}"
+        )
+
+    async def _tracing(self, api: HomeAssistantApi, fleet: list[Board]) -> None:
+        """Run the boards with every allocation traced: what stays alive, and where from."""
+        seconds = min(TRACE_SEC, self.args.seconds)
+        say(f"allocations traced (tracemalloc): {len(fleet)} boards for {seconds:.0f} s")
+        await api.request("GET", "/api/bench_probe?trace=start")
+        tally = await time_fleet(fleet, seconds)
+        trace = await api.request("GET", "/api/bench_probe?trace=stop")
+        posts = len(tally.latencies) + tally.errors
+        figures = self.results.trace = TraceFigures.of(trace, posts, seconds)
+        say(
+            f"  per 1,000 posts: {figures.per_thousand_posts(figures.blocks):,.0f} blocks "
+            f"({figures.per_thousand_posts(figures.kib):,.1f} KiB) still alive, tracked "
+            f"objects {figures.per_thousand_posts(figures.objects_change):+,.0f}"
+        )
+
     async def _printers(self, api: HomeAssistantApi, meter: Meter, space: Makerspace) -> None:
         results, seconds = self.results, self.args.seconds
-        await asyncio.sleep(SETTLE_SEC)  # saves held back by the hung disk finish
+        await asyncio.sleep(SETTLE_SEC)  # the boards' last posts and saves finish
         # As long as the printers phase: its CPU time above this idle is theirs.
         say(f"idle for {seconds:.0f} s")
         await meter.start()
@@ -281,16 +345,50 @@ def main() -> int:
     parser.add_argument("--sensors", type=int, default=20, help="recording sensors")
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="run it all this many times, each on a fresh Home Assistant, and report the "
+        "worst (about 11 minutes a run with the defaults)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=REPO / "docs" / "benchmarks.md",
         help="where to write the results (default: docs/benchmarks.md); '-' for nowhere",
     )
     parser.add_argument(
-        "--keep", type=Path, help="build the config in this new folder and keep it afterwards"
+        "--keep",
+        type=Path,
+        help="build the config in this new folder and keep it afterwards (several runs: "
+        "in numbered folders inside it)",
     )
     args = parser.parse_args()
     args.machines = args.boards
+    runs = []
+    try:
+        for number in range(1, max(args.runs, 1) + 1):
+            if args.runs > 1:
+                say(f"run {number} of {args.runs}")
+            keep = args.keep / str(number) if args.keep and args.runs > 1 else args.keep
+            runs.append(_run(args, keep))
+    except (DemoSetupError, TimeoutError, OSError) as err:
+        print(f"bench: {err}", file=sys.stderr)
+        return 1
+    results = worst_of(runs)
+    results.minutes = max(run.minutes for run in runs)
+    command = "scripts/bench" + "".join(f" {arg}" for arg in sys.argv[1:])
+    report = markdown(results, command, runs_section(runs))
+    print()
+    print(report)
+    if str(args.output) != "-":
+        args.output.write_text(report)
+        say(f"wrote {args.output}")
+    return 0 if all(ok for *_, ok in targets(results)) else 2
+
+
+def _run(args: argparse.Namespace, keep: Path | None) -> Results:
+    """Measure once, on a fresh Home Assistant; return the figures."""
     cores = len(os.sched_getaffinity(0))
     results = Results(
         machine=f"{_cpu_model()}, {cores} cores",
@@ -302,20 +400,12 @@ def main() -> int:
         sensors=args.sensors,
         seconds=args.seconds,
     )
-    try:
-        with _config_dir(args.keep) as config_dir:
-            asyncio.run(Bench(args, config_dir, results).run())
-    except (DemoSetupError, TimeoutError, OSError) as err:
-        print(f"bench: {err}", file=sys.stderr)
-        return 1
-    command = "scripts/bench" + "".join(f" {arg}" for arg in sys.argv[1:])
-    report = markdown(results, command)
-    print()
-    print(report)
-    if str(args.output) != "-":
-        args.output.write_text(report)
-        say(f"wrote {args.output}")
-    return 0 if all(ok for *_, ok in targets(results)) else 2
+    started = time.monotonic()
+    with _config_dir(keep) as config_dir:
+        asyncio.run(Bench(args, config_dir, results).run())
+    results.minutes = (time.monotonic() - started) / 60
+    say(f"the run took {results.minutes:.1f} min")
+    return results
 
 
 if __name__ == "__main__":

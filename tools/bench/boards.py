@@ -6,12 +6,14 @@ authorized member, one without the authorization, or an unknown card) and leaves
 each card in and out is posted at once, like the firmware does. Every reply is
 timed and checked: a 2xx JSON reply with the six keys, whose relay is what the
 member may do. Even machines post to their own webhook, odd ones to the hub's
-(as boards migrated from dm_mac do).
+(as boards migrated from dm_mac do). A quiet fleet (`cards=False`) only heart-beats,
+its readings wandering as ever: a makerspace at night.
 """
 
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+import math
 import random
 import time
 from typing import Any
@@ -171,13 +173,19 @@ class Board:
         if reply["relay"] is not self.relay_expected:
             tally.wrong += 1
 
-    async def run(self, until: float, tally: Tally) -> None:
-        """Heartbeat every second and post each card change, until `until` (loop time)."""
+    async def run(self, until: float, tally: Tally, *, cards: bool = True) -> None:
+        """Heartbeat every second and post each card change, until `until` (loop time).
+
+        Without `cards`, a card in the reader is taken out first, then no member comes.
+        """
         loop = asyncio.get_running_loop()
         connector = aiohttp.TCPConnector(limit=1)  # one keep-alive connection, like a board
         async with aiohttp.ClientSession(connector=connector) as session:
             beat = loop.time() + self.dice.random() * HEARTBEAT_SEC
-            change = beat + self.dice.uniform(2, 15)
+            change = beat + self.dice.uniform(2, 15) if cards else math.inf
+            if not cards and self.card:
+                self.next_card()  # out
+                await self.post(session, tally)
             while (now := loop.time()) < until:
                 await asyncio.sleep(max(min(beat, change) - now, 0))
                 if loop.time() >= until:
@@ -190,27 +198,38 @@ class Board:
                 await self.post(session, tally)
 
 
-async def time_fleet(boards: list[Board], seconds: float) -> Tally:
-    """Run every board for `seconds`; return what they measured."""
+async def time_fleet(boards: list[Board], seconds: float, *, cards: bool = True) -> Tally:
+    """Run every board for `seconds` (members coming and going, or not); return the tally."""
     tally = Tally()
     until = asyncio.get_running_loop().time() + seconds
     async with asyncio.TaskGroup() as group:
         for board in boards:
-            group.create_task(board.run(until, tally))
+            group.create_task(board.run(until, tally, cards=cards))
     return tally
 
 
-async def run_fleet(boards: list[Board], seconds: float) -> Latencies:
+async def run_fleet(boards: list[Board], seconds: float, *, cards: bool = True) -> Latencies:
     """Run every board for `seconds`; return the figures."""
-    return (await time_fleet(boards, seconds)).summary(seconds)
+    return (await time_fleet(boards, seconds, cards=cards)).summary(seconds)
 
 
-async def back_to_back(board: Board, seconds: float) -> Latencies:
-    """Post as fast as one board can, one request after the other, for `seconds`."""
+async def back_to_back(boards: list[Board], seconds: float) -> Latencies:
+    """Post as fast as each board can, one request after the other, for `seconds`.
+
+    The boards post side by side, each over its own keep-alive connection; every
+    reply is checked as ever. Replies per second: of all the boards together.
+    """
     tally = Tally()
     loop = asyncio.get_running_loop()
     until = loop.time() + seconds
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
-        while loop.time() < until:
-            await board.post(session, tally)
+
+    async def hurry(board: Board) -> None:
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            while loop.time() < until:
+                await board.post(session, tally)
+
+    async with asyncio.TaskGroup() as group:
+        for board in boards:
+            group.create_task(hurry(board))
     return tally.summary(seconds)

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+import math
 import os
 from pathlib import Path
 
@@ -66,6 +67,11 @@ class Latencies:
     def per_second(self) -> float:
         """Return the requests answered per second."""
         return self.count / self.seconds if self.seconds else 0.0
+
+
+def ms(value: float | None) -> str:
+    """Return milliseconds as the report shows them ("-": none)."""
+    return "-" if value is None or math.isnan(value) else f"{value:.1f} ms"
 
 
 def cpu_seconds(pid: int) -> float:
