@@ -29,6 +29,7 @@ MAX_LINES = 400
 # its modules runs it.
 PURE = {
     "const",
+    "alert_words",
     "validation",
     "hub_options",
     "machines",
@@ -105,6 +106,7 @@ SHARED = {
     "validation",
     "hub_options",
     "alerts",
+    "alert_words",
     "listeners",
     "issues",
     "subentry_flow",
@@ -113,7 +115,20 @@ SHARED = {
 # Home Assistant's fixed files and the running hub: they read the wings, never the
 # other way round.
 PLATFORMS = {"binary_sensor", "button", "event", "image", "lock", "sensor", "switch"}
-FIXED = {ROOT, "hub", "services", "targets", "diagnostics", "config_flow", "entity"} | PLATFORMS
+FIXED = {
+    ROOT,
+    "hub",
+    "services",
+    "targets",
+    "diagnostics",
+    "config_flow",
+    "entity",
+    "repairs",
+    "readings",  # how often the sensors' board readings are written (sensor.py's)
+} | PLATFORMS
+# Issue 18: the owners' events on the bus, and the device triggers and logbook lines
+# built on them.
+FIXED |= {"bus_events", "device_trigger", "logbook"}
 
 
 @dataclass

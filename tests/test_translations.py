@@ -1,8 +1,12 @@
 """Every name, action, error and issue the code uses has its English text."""
 
+import json
 from pathlib import Path
 import re
+import string
+from typing import Any
 
+import pytest
 import yaml
 
 from custom_components.makerspace_hub import binary_sensor, button, event, lock, sensor, switch
@@ -95,3 +99,68 @@ def test_errors_and_issues_raised_in_code() -> None:
     assert raised_as_issues <= set(TRANSLATIONS["issues"])
     for key in raised_as_issues:
         assert f'"{key}' in code  # still raised somewhere
+
+
+def _strings(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Return {dotted key: text} of every string in a translations tree."""
+    found: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            found |= _strings(value, f"{prefix}{key}.")
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def _languages() -> list[Path]:
+    return sorted(path for path in (PACKAGE / "translations").glob("*.json") if path.stem != "en")
+
+
+def test_there_is_a_second_language() -> None:
+    assert [path.stem for path in _languages()] == ["de"]
+
+
+@pytest.mark.parametrize("path", _languages(), ids=lambda path: path.stem)
+def test_every_language_has_the_keys_and_placeholders_of_english(path: Path) -> None:
+    english = _strings(TRANSLATIONS)
+    other = _strings(json.loads(path.read_text(encoding="utf-8")))
+    assert sorted(english.keys() - other.keys()) == [], "untranslated"
+    assert sorted(other.keys() - english.keys()) == [], "not in en.json"
+    # Home Assistant drops a translation whose placeholders differ from English.
+    differ = {
+        key: (sorted(_placeholders(english[key])), sorted(_placeholders(text)))
+        for key, text in other.items()
+        if _placeholders(text) != _placeholders(english[key])
+    }
+    assert differ == {}
+    assert [key for key, text in other.items() if not text or text != text.strip()] == []
+
+
+def test_a_missing_key_or_placeholder_is_found() -> None:
+    english = {"a": {"b": "{x} and {y}", "c": "z"}}
+    assert _strings(english) == {"a.b": "{x} and {y}", "a.c": "z"}
+    assert _placeholders("{x} und {y}") == {"x", "y"}
+    assert _placeholders("{x} und {z}") != _placeholders(english["a"]["b"])
+
+
+def test_alert_texts_used_in_code_are_in_english_and_used() -> None:
+    """Every alert text the code names is in en.json; every one there is named in code.
+
+    Keys built with an f-string (`f"alert_machine_{flag}_title"`) match as patterns.
+    """
+    code = "\n".join(path.read_text() for path in sorted(PACKAGE.rglob("*.py")))
+    built = re.findall(r'(f?)"(alert_[\w{}]*)"', code)
+    patterns = [
+        re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w*", re.escape(key)) if f else re.escape(key))
+        for f, key in built
+    ]
+    texts = {key for key in TRANSLATIONS["exceptions"] if key.startswith("alert_")}
+    assert [key for f, key in built if not f and key not in texts] == []
+    assert sorted(k for k in texts if not any(p.fullmatch(k) for p in patterns)) == []
+    for (f, key), pattern in zip(built, patterns, strict=True):
+        if f:  # an f-string key stands for at least one text
+            assert any(pattern.fullmatch(text) for text in texts), key

@@ -26,6 +26,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import ConfigType
 
+from .bus_events import async_fire_owner_events
 from .const import DOMAIN
 from .entity import async_sync_devices
 from .hub import MakerspaceConfigEntry, MakerspaceHub, entry_contents, invalid_subentry_issue_id
@@ -92,6 +93,7 @@ async def _async_start_hub(
 ) -> None:
     """Set up the devices and platforms of a loaded hub, then start its owners."""
     async_sync_devices(hass, entry)
+    entry.async_on_unload(async_fire_owner_events(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(hub.members_file.async_start())
     if (stop_checks := hub.ml_service.async_start()) is not None:

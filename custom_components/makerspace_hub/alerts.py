@@ -7,19 +7,73 @@ An alert's picture (a link, e.g. a printer's failure) goes to the companion app 
 its notification's image, and into a persistent notification as a markdown image.
 Owners get an `AlertSender` (the hub's options and the owner's id) and never read the
 hub's options themselves.
+
+An owner says what to send in `Phrase`s (`alert_words`); the sender renders them
+from the `exceptions` translations in Home Assistant's language at the moment it
+sends (English where that language has no text: Home Assistant's translation cache
+lays the language over English), so a change of language applies to the next alert.
 """
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import translation
 
+from .alert_words import Button, Message, Phrase, fill, sentences
 from .const import DOMAIN, LOGGER
 from .hub_options import HubOptions
 
 NOTIFY_TIMEOUT_SEC = 30.0
 MOBILE_APP_PREFIX = "mobile_app_"
+# The translation category of the alerts' texts: one Home Assistant loads for custom
+# integrations, whose entries are {"message": "..."} with {placeholders}.
+TEXTS_CATEGORY = "exceptions"
+ENGLISH = "en"
+# Home Assistant reads an integration's translations when it sets it up; a language
+# changed since is read on the first alert. The storage alerts go out while the disk
+# hangs: past this, an alert uses the texts already read instead of waiting.
+TEXTS_TIMEOUT_SEC = 10.0
+
+
+async def _async_texts(hass: HomeAssistant) -> Mapping[str, str]:
+    """Return the alerts' texts in Home Assistant's language, English where it has none."""
+    language = hass.config.language
+    try:
+        async with asyncio.timeout(TEXTS_TIMEOUT_SEC):
+            return await translation.async_get_translations(
+                hass, language, TEXTS_CATEGORY, {DOMAIN}
+            )
+    except TimeoutError:
+        LOGGER.warning(
+            "Reading the %s texts of the alerts took over %.0f s; using those already read",
+            language,
+            TEXTS_TIMEOUT_SEC,
+        )
+    return translation.async_get_cached_translations(
+        hass, language, TEXTS_CATEGORY, DOMAIN
+    ) or translation.async_get_cached_translations(hass, ENGLISH, TEXTS_CATEGORY, DOMAIN)
+
+
+async def async_render(hass: HomeAssistant, phrases: Sequence[Phrase]) -> list[str]:
+    """Return `phrases` in Home Assistant's language (English where it has no text).
+
+    A phrase without any text (not even English: a bug) is sent as its key and
+    placeholders rather than not at all.
+    """
+    texts = await _async_texts(hass)
+    rendered: list[str] = []
+    for phrase in phrases:
+        template = texts.get(f"component.{DOMAIN}.{TEXTS_CATEGORY}.{phrase.key}.message")
+        if template is None:
+            LOGGER.error("The alert text %s is missing from translations/en.json", phrase.key)
+            values = ", ".join(f"{name}={value}" for name, value in phrase.placeholders.items())
+            rendered.append(f"{phrase.key} ({values})" if values else phrase.key)
+        else:
+            rendered.append(fill(template, phrase.placeholders))
+    return rendered
 
 
 async def _async_notify(hass: HomeAssistant, service: str, data: dict[str, Any]) -> bool:
@@ -90,25 +144,36 @@ class AlertSender:
     async def async_send(
         self,
         key: str,
-        title: str,
-        message: str,
-        actions: list[dict[str, str]] | None = None,
+        title: Phrase,
+        message: Message,
+        buttons: Sequence[Button] = (),
         *,
         image: str | None = None,
     ) -> int:
-        """Send an alert now; return through how many notify services it went out."""
+        """Send an alert now, in Home Assistant's language; return through how many services.
+
+        `message` may be several sentences: each is translated, then they are joined.
+        """
+        body = sentences(message)
+        words = await async_render(self.hass, [title, *body, *(b.title for b in buttons)])
+        title_text, words = words[0], words[1:]
+        message_text = " ".join(words[: len(body)])
+        actions = [
+            {"action": button.action, "title": text}
+            for button, text in zip(buttons, words[len(body) :], strict=True)
+        ]
         return await async_send_alert(
             self.hass,
             self.options,
-            title=title,
-            message=message,
+            title=title_text,
+            message=message_text,
             notification_id=self.notification_id(key),
-            actions=actions,
+            actions=actions or None,
             image=image,
         )
 
     @callback
-    def async_send_soon(self, key: str, title: str, message: str) -> None:
+    def async_send_soon(self, key: str, title: Phrase, message: Message) -> None:
         """Send an alert in the background: whoever raises it never waits on a notifier."""
         self.hass.async_create_background_task(
             self.async_send(key, title, message), f"{DOMAIN} {key} alert"

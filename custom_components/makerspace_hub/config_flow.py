@@ -267,7 +267,7 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
         if options.ml_api_token and not options.ml_api_url:
             raise InvalidConfigError("ml_api_token_without_url", CONF_ML_API_TOKEN)
         if options.ml_api_url:
-            await self._async_validate_ml_api(options.ml_api_url, options.ml_api_token)
+            await async_validate_ml_api(hass, options.ml_api_url, options.ml_api_token)
 
         recordings_dir = resolve_recordings_dir(
             options.recordings_dir,
@@ -279,15 +279,22 @@ class MakerspaceHubOptionsFlow(OptionsFlow):
                 "recordings_dir_not_allowed", CONF_RECORDINGS_DIR, {"path": recordings_dir}
             )
 
-    async def _async_validate_ml_api(self, url: str, token: str | None) -> None:
-        if not _is_http_url(url):
-            raise InvalidConfigError("invalid_url", CONF_ML_API_URL)
-        client = MlApiClient(async_get_clientsession(self.hass), url, token)
-        try:
-            await client.async_validate()
-        except MlApiUnreachableError as err:
-            raise InvalidConfigError("ml_api_cannot_connect", CONF_ML_API_URL) from err
-        except MlApiNotObicoError as err:
-            raise InvalidConfigError("ml_api_not_obico", CONF_ML_API_URL) from err
-        except MlApiTokenRejectedError as err:
-            raise InvalidConfigError("ml_api_invalid_token", CONF_ML_API_TOKEN) from err
+
+async def async_validate_ml_api(hass: HomeAssistant, url: str, token: str | None) -> None:
+    """Check that an Obico ML API answers at `url` and accepts `token`.
+
+    The one check of the ML API settings: the options flow and the rejected-token
+    repair (`repairs`) both save only what passed it. Raise InvalidConfigError
+    naming the field at fault.
+    """
+    if not _is_http_url(url):
+        raise InvalidConfigError("invalid_url", CONF_ML_API_URL)
+    client = MlApiClient(async_get_clientsession(hass), url, token)
+    try:
+        await client.async_validate()
+    except MlApiUnreachableError as err:
+        raise InvalidConfigError("ml_api_cannot_connect", CONF_ML_API_URL) from err
+    except MlApiNotObicoError as err:
+        raise InvalidConfigError("ml_api_not_obico", CONF_ML_API_URL) from err
+    except MlApiTokenRejectedError as err:
+        raise InvalidConfigError("ml_api_invalid_token", CONF_ML_API_TOKEN) from err

@@ -10,6 +10,12 @@ from typing import Final
 DOMAIN: Final = "makerspace_hub"
 LOGGER = logging.getLogger(__package__)
 
+# The bus event fired for every event of a machine, printer or recording sensor
+# (`bus_events`): its data name the device, the hub entry and the event type.
+EVENT_MAKERSPACE_HUB: Final = "makerspace_hub_event"
+ATTR_ENTRY_ID: Final = "entry_id"
+ATTR_TYPE: Final = "type"
+
 # Hub entry data.
 CONF_NAME: Final = "name"
 CONF_WEBHOOK_ID: Final = "webhook_id"

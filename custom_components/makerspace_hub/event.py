@@ -4,16 +4,17 @@ Access: logins, logouts, refusals, oops, lockout, reboots, service due and servi
 cards enrolled; the data names the machine, the member and the reason, a fob appears
 only as its keyed tag. Detection: print started, warning, failure, paused, powered off,
 ignored; the data names the printer and the print. Recording: started, finished,
-failed; the data names the sensor, the slot and the file.
+failed; the data names the sensor, the slot and the file. Each event also goes on the
+bus, with the same data, whether or not its entity is enabled (`bus_events`).
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .bus_events import access_event_data, named_event_data
 from .const import SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
 from .entity import EntityMaker, MakerspaceEntity, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
@@ -23,13 +24,6 @@ from .printers.printer import Printer
 from .recording.recording_sensor import RecordingSensor
 
 PARALLEL_UPDATES = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class NamedEventDescription(EventEntityDescription):
-    """Events whose data name their printer or recording sensor under `source_key`."""
-
-    source_key: str
 
 
 ACCESS_EVENT_TYPES = [
@@ -73,17 +67,8 @@ class AccessEventEntity(MakerspaceEntity[Machine], EventEntity):
 
     @callback
     def _on_event(self, event: AccessEvent) -> None:
-        self._trigger_event(
-            event.type,
-            {
-                "machine": self.source.settings.display_name,
-                "member": event.member,
-                "account_id": event.account_id,
-                "reason": event.reason,
-                "fob": event.fob,
-                "source": event.source,
-            },
-        )
+        # The same data as the bus event (`bus_events`).
+        self._trigger_event(event.type, access_event_data(self.source, event))
         self.async_write_ha_state()
 
 
@@ -98,11 +83,8 @@ DETECTION_EVENT_TYPES = [
     "detection_on",
     "detection_off",
 ]
-DETECTION = NamedEventDescription(
-    key="detection",
-    translation_key="detection",
-    event_types=DETECTION_EVENT_TYPES,
-    source_key="printer",
+DETECTION = EventEntityDescription(
+    key="detection", translation_key="detection", event_types=DETECTION_EVENT_TYPES
 )
 
 
@@ -113,22 +95,16 @@ class NamedEventEntity(MakerspaceEntity[Printer | RecordingSensor], EventEntity)
         """Follow the source's events (no super(): not its every change)."""
         self.async_on_remove(self.source.async_add_event_listener(self._on_event))
 
-    entity_description: NamedEventDescription
-
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
-        self._trigger_event(
-            event_type, {self.entity_description.source_key: self.source.name, **data}
-        )
+        # The same data as the bus event (`bus_events`).
+        self._trigger_event(event_type, named_event_data(self.source, data))
         self.async_write_ha_state()
 
 
 RECORDING_EVENT_TYPES = ["started", "finished", "failed"]
-RECORDING = NamedEventDescription(
-    key="recording",
-    translation_key="recording",
-    event_types=RECORDING_EVENT_TYPES,
-    source_key="sensor",
+RECORDING = EventEntityDescription(
+    key="recording", translation_key="recording", event_types=RECORDING_EVENT_TYPES
 )
 
 
@@ -140,4 +116,11 @@ EVENTS: dict[str, EntityMaker] = {
     SUBENTRY_RECORDING_SENSOR: lambda entry, sid, sensor: [
         NamedEventEntity(entry, sid, RECORDING, sensor)
     ],
+}
+
+# The event types of each kind of device; its device triggers offer the same.
+EVENT_TYPES: dict[str, list[str]] = {
+    SUBENTRY_MACHINE: ACCESS_EVENT_TYPES,
+    SUBENTRY_PRINTER: DETECTION_EVENT_TYPES,
+    SUBENTRY_RECORDING_SENSOR: RECORDING_EVENT_TYPES,
 }

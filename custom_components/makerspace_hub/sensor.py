@@ -1,13 +1,11 @@
 """Sensors of the hub, of each machine and of every device.
 
 Hub: members, fobs, members file loaded at, state save timeouts, recordings disk
-free (with a floor set). Machine: RFID
-(who is on it), usage hours, sessions, hours until service (with a service interval)
-and the board's diagnostics. Printer: failure
-probability, detection, frames, camera errors, last error, baseline. Recording
-sensor: next recording, recordings today, last recording, failed recordings. Every
-device:
-its state save timeouts.
+free (with a floor set). Machine: RFID (who is on it), usage hours, sessions, hours
+until service (with a service interval) and the board's readings (disabled by
+default, throttled: `readings`). Printer: failure probability, detection, frames,
+camera errors, last error, baseline. Recording sensor: next recording, recordings
+today, last recording, failed recordings. Every device: its state save timeouts.
 """
 
 from collections.abc import Callable, Mapping
@@ -36,13 +34,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import SUBENTRY_MACHINE, SUBENTRY_PRINTER, SUBENTRY_RECORDING_SENSOR
-from .entity import (
-    EntityMaker,
-    Observable,
-    SourceDescription,
-    SourceEntity,
-    async_add_owner_entities,
-)
+from .entity import EntityMaker, Observable, async_add_owner_entities
 from .hub import MakerspaceConfigEntry
 from .machines.machine import Machine
 from .machines.members_file import MembersFile
@@ -50,6 +42,15 @@ from .machines.service import hours_until_service
 from .machines.sessions import CARD_UNKNOWN
 from .printers.print_watch import DETECTION_STATES, NOT_PRINTING
 from .printers.printer import Printer
+from .readings import (
+    Reading,
+    ReadingDescription,
+    ReadingEntity,
+    Throttle,
+    crossed_idle_current,
+    telemetry,
+    went_down,
+)
 from .recording.recording_sensor import RecordingSensor
 from .recording.recordings_disk import RecordingsDisk
 from .storage.hub_storage import HubStorage
@@ -57,14 +58,11 @@ from .storage.owner_store import OwnerStore
 
 PARALLEL_UPDATES = 0
 
-type Value = str | int | float | datetime | None
-
 
 @dataclass(frozen=True, kw_only=True)
-class MakerspaceSensorDescription[T](SensorEntityDescription, SourceDescription[T]):
+class MakerspaceSensorDescription[T](SensorEntityDescription, ReadingDescription[T]):
     """A sensor computed from its source."""
 
-    value_fn: Callable[[T], Value]
     exists_fn: Callable[[T], bool] = lambda _: True
 
 
@@ -135,14 +133,6 @@ def _snoozed_until(printer: Printer) -> str | None:
     if not printer.job.active or until is None or until <= time.time():
         return None
     return dt_util.utc_from_timestamp(until).isoformat()
-
-
-def _telemetry(key: str) -> Callable[[Machine], Value]:
-    def value(machine: Machine) -> Value:
-        reading = machine.state.telemetry.get(key)
-        return None if isinstance(reading, bool) else reading
-
-    return value
 
 
 def _session_attributes(machine: Machine) -> Mapping[str, Any]:
@@ -293,6 +283,7 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda machine: machine.state.uptime,
+        throttle=Throttle(urgent=went_down),  # a reboot at once
     ),
     MakerspaceSensorDescription(
         key="wifi_signal_db",
@@ -301,7 +292,10 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_telemetry("wifi_signal_db"),
+        # Disabled like every reading (`readings`): the signal wanders with each post.
+        entity_registry_enabled_default=False,
+        value_fn=telemetry("wifi_signal_db"),
+        throttle=Throttle(),
     ),
     MakerspaceSensorDescription(
         key="wifi_signal_percent",
@@ -310,7 +304,8 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_telemetry("wifi_signal_percent"),
+        value_fn=telemetry("wifi_signal_percent"),
+        throttle=Throttle(),
     ),
     MakerspaceSensorDescription(
         key="internal_temperature",
@@ -320,7 +315,8 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_telemetry("internal_temperature_c"),
+        value_fn=telemetry("internal_temperature_c"),
+        throttle=Throttle(),
     ),
     MakerspaceSensorDescription(
         key="amps",
@@ -330,7 +326,8 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_telemetry("amps"),
+        value_fn=telemetry("amps"),
+        throttle=Throttle(urgent=crossed_idle_current),  # in use / idle at once
     ),
     MakerspaceSensorDescription(
         key="last_checkin",
@@ -339,6 +336,7 @@ MACHINE_SENSORS: tuple[MakerspaceSensorDescription[Machine], ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda machine: machine.last_checkin,
+        throttle=Throttle(),  # the Online binary sensor shows a silent board at once
     ),
     MakerspaceSensorDescription(
         key="display",
@@ -388,12 +386,12 @@ async def async_setup_entry(
     async_add_owner_entities(entry, async_add_entities, hub.owners, SENSORS)
 
 
-class MakerspaceSensor[T: Observable](SourceEntity[T], SensorEntity):
+class MakerspaceSensor[T: Observable](ReadingEntity[T], SensorEntity):
     """A sensor of the hub or of a device, computed from its source."""
 
     entity_description: MakerspaceSensorDescription[T]
 
     @property
-    def native_value(self) -> Value:
+    def native_value(self) -> Reading:
         """Return the value."""
         return self.entity_description.value_fn(self.source)

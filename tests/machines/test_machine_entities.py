@@ -67,7 +67,6 @@ async def test_machine_entities_follow_a_session(
     assert rfid.attributes["session_start"] is not None
     assert state(hass, hub, "binary_sensor", "metal-mill", "online").state == "on"
     assert state(hass, hub, "sensor", "metal-mill", "sessions").state == "1"
-    assert state(hass, hub, "sensor", "metal-mill", "wifi_signal_db").state == "-58.0"
     access = state(hass, hub, "event", "metal-mill", "access")
     assert access.attributes["event_type"] == "login"
     assert access.attributes["member"] == "Ada Tester"

@@ -1,5 +1,6 @@
 """Service intervals (`service`) and alert texts (`alert_texts`), without Home Assistant."""
 
+from custom_components.makerspace_hub.alert_words import Phrase, fill
 from custom_components.makerspace_hub.machines.alert_texts import alert_text
 from custom_components.makerspace_hub.machines.board_protocol import locked_out_screen
 from custom_components.makerspace_hub.machines.rules import MachineState
@@ -14,6 +15,8 @@ from custom_components.makerspace_hub.machines.service import (
 )
 from custom_components.makerspace_hub.machines.sessions import MEMBER, AccessEvent, Session
 from custom_components.makerspace_hub.machines.settings import MachineSettings
+
+from ..conftest import TRANSLATIONS
 
 HOUR = 3600.0
 LASER = MachineSettings(name="laser", service_interval_hours=10, lock_out_when_service_due=True)
@@ -176,18 +179,24 @@ def test_a_lockout_keeps_its_reason_until_unlocked() -> None:
     assert state.lockout_reason is None
 
 
+def _english(*phrases: Phrase) -> tuple[str, ...]:
+    """The phrases as the English alert says them (translations/en.json)."""
+    texts = TRANSLATIONS["exceptions"]
+    return tuple(fill(texts[p.key]["message"], p.placeholders) for p in phrases)
+
+
 def test_alert_texts_name_the_machine_and_the_interval() -> None:
-    title, message = alert_text(AccessEvent(type=SERVICE_DUE), LASER)
+    title, message = _english(*alert_text(AccessEvent(type=SERVICE_DUE), LASER))
     assert title == "laser is due for service"
     assert "10 h" in message
     assert "locks out when the running session ends" in message
-    _, message = alert_text(AccessEvent(type=SERVICE_DUE), WARN_ONLY)
+    _, message = _english(*alert_text(AccessEvent(type=SERVICE_DUE), WARN_ONLY))
     assert "locks out" not in message
-    assert alert_text(AccessEvent(type="lockout", member="Ada"), OFF) == (
+    assert _english(*alert_text(AccessEvent(type="lockout", member="Ada"), OFF)) == (
         "laser was locked out",
         "laser was locked out (in use by Ada). It stays off until an admin clears it.",
     )
-    assert "guessing" in alert_text(AccessEvent(type="guessing"), OFF)[0]
+    assert "guessing" in _english(*alert_text(AccessEvent(type="guessing"), OFF))[0]
 
 
 def test_a_card_swap_on_an_overdue_machine_locks_out_before_the_new_card() -> None:

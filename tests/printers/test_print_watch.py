@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.makerspace_hub.alert_words import Phrase, fill
 from custom_components.makerspace_hub.printers.detector import (
     FAILURE,
     INIT_SAFE_FRAME_NUM,
@@ -17,7 +18,11 @@ from custom_components.makerspace_hub.printers.detector import (
     FailureDetector,
 )
 from custom_components.makerspace_hub.printers.health import HISTORY_LENGTH, Frame, PrinterHealth
-from custom_components.makerspace_hub.printers.print_alerts import failure_alert, warning_alert
+from custom_components.makerspace_hub.printers.print_alerts import (
+    Alert,
+    failure_alert,
+    warning_alert,
+)
 from custom_components.makerspace_hub.printers.print_watch import (
     DETECTION_OFF,
     DETECTION_STATES,
@@ -34,6 +39,8 @@ from custom_components.makerspace_hub.printers.print_watch import (
     print_file,
 )
 from custom_components.makerspace_hub.printers.settings import PrinterSettings
+
+from ..conftest import TRANSLATIONS
 
 SETTINGS = PrinterSettings(
     name="prusa",
@@ -333,19 +340,31 @@ def test_ignore_still_works_after_the_print_ended() -> None:
 # --- the alerts -------------------------------------------------------------------------
 
 
+def _english(alert: Alert) -> tuple[str, str, list[dict[str, str]] | None]:
+    """Return the alert's title, message and buttons as English says them (en.json)."""
+    texts = TRANSLATIONS["exceptions"]
+
+    def say(phrase: Phrase) -> str:
+        return fill(texts[phrase.key]["message"], phrase.placeholders)
+
+    buttons = [{"action": b.action, "title": say(b.title)} for b in alert.buttons]
+    return say(alert.title), " ".join(map(say, alert.message)), buttons or None
+
+
 def test_the_failure_alert_offers_pause_not_a_failure_and_snooze() -> None:
     w = printing()
-    alert = failure_alert(w, 0.834, None)
+    alert = failure_alert(w, 0.834, [])
     assert alert.key == "failure"
-    assert alert.title == "prusa may be failing"
-    assert alert.message == "benchy.gcode on prusa: failure probability 83 %."
-    assert alert.actions == [
+    title, message, actions = _english(alert)
+    assert title == "prusa may be failing"
+    assert message == "benchy.gcode on prusa: failure probability 83 %."
+    assert actions == [
         {"action": w.button(PAUSE), "title": "Pause print"},
         {"action": w.button(IGNORE), "title": "Not a failure"},
         {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
     ]
-    alone = failure_alert(printing(pause_entity=None), 0.834, None)
-    assert alone.actions == [
+    alone = failure_alert(printing(pause_entity=None), 0.834, [])
+    assert _english(alone)[2] == [
         {"action": w.button(IGNORE), "title": "Not a failure"},
         {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
     ]
@@ -354,23 +373,25 @@ def test_the_failure_alert_offers_pause_not_a_failure_and_snooze() -> None:
 @pytest.mark.parametrize("action", ["pause", "pause_and_off"])
 def test_the_failure_alert_of_a_pausing_printer_says_what_happened(action: str) -> None:
     w = printing(action=action, power_entity="switch.prusa_power")
-    alert = failure_alert(w, 1.0, "The print was paused.")
-    assert alert.message == (
-        "benchy.gcode on prusa: failure probability 100 %. The print was paused."
-    )
-    assert alert.actions == [
+    alert = failure_alert(w, 1.0, [Phrase("alert_print_paused")])
+    _, message, actions = _english(alert)
+    assert message == "benchy.gcode on prusa: failure probability 100 %. The print was paused."
+    assert actions == [
         {"action": w.button(IGNORE), "title": "Not a failure"},
         {"action": w.button(SNOOZE), "title": "Snooze 15 min"},
     ]
-    assert failure_alert(w, 1.0, "").message.endswith("100 %. ")
+    # Each sentence is translated whole; nothing done adds nothing.
+    assert _english(failure_alert(w, 1.0, []))[1].endswith("100 %.")
 
 
 def test_the_warning_alert_has_no_buttons() -> None:
     alert = warning_alert(printing(), 0.456)
     assert alert.key == "warning"
-    assert alert.title == "prusa might be failing"
-    assert alert.message == "benchy.gcode on prusa: failure probability 46 %. Have a look."
-    assert alert.actions is None
+    assert _english(alert) == (
+        "prusa might be failing",
+        "benchy.gcode on prusa: failure probability 46 %. Have a look.",
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ failure) until it ends:
 - `unreachable`: no answer (connection refused, timeout) - `/hc/` or a prediction;
 - `predictions`: `/p/` answers something that is not a prediction (5xx, garbage) -
   only a good prediction ends it, a healthy `/hc/` does not;
-- `token`: the ML API rejects the token (a repair issue);
+- `token`: the ML API rejects the token (a repair issue whose fix flow, in
+  `repairs`, asks for the new token);
 - `snapshots`: the ML API cannot fetch the snapshots offered (a repair issue).
 """
 
@@ -176,6 +177,7 @@ class MLService:
                 f"{key}_{self.entry_id}",
                 key,
                 {"error": error} if error is not None else None,
+                fix_data={"entry_id": self.entry_id} if key == TOKEN_ISSUE else None,
             )
         self._listeners.call()
 

@@ -29,6 +29,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
+from ..alert_words import Phrase
 from ..alerts import AlertSender
 from ..const import (
     DOMAIN,
@@ -300,7 +301,7 @@ class Printer(EventSource[str, dict[str, Any]]):
     async def _async_act(self, probability: float, picture: asyncio.Future[str | None]) -> None:
         """Run the printer's action, then alert with what happened and the failure's picture."""
         deadline = self.hass.loop.time() + ALERT_PICTURE_TIMEOUT_SEC
-        done = None
+        done: list[Phrase] = []
         if self.settings.action != PRINTER_ACTION_NOTIFY:
             done = await self._async_pause()
         image = await self.pictures.async_alert_link(picture, deadline)
@@ -308,10 +309,10 @@ class Printer(EventSource[str, dict[str, Any]]):
 
     async def _async_alert(self, alert: Alert) -> None:
         await self.alerts.async_send(
-            alert.key, alert.title, alert.message, alert.actions, image=alert.image
+            alert.key, alert.title, alert.message, alert.buttons, image=alert.image
         )
 
-    async def _async_pause(self) -> str:
+    async def _async_pause(self) -> list[Phrase]:
         """Pause (and power off, if that is the action); return what happened."""
         said, powered_off = await self.controls.async_pause()
         if powered_off:

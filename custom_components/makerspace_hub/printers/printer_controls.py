@@ -3,10 +3,10 @@
 Glue: `PrinterControls` takes camera snapshots (bounded by SNAPSHOT_TIMEOUT_SEC; a
 failing camera is counted in the printer's health) and calls the printer's pause
 entity (a button, a switch, a script) and power switch through Home Assistant's
-actions, fires the printer's `paused` / `powered_off` events and says in words
-what happened, for the alert. A control that is missing, unavailable or fails is
-logged and kept as the printer's last error; the alert says so instead of claiming
-a pause.
+actions, fires the printer's `paused` / `powered_off` events and says what
+happened, for the alert (a sentence each, as phrases of `exceptions.alert_print_*`).
+A control that is missing, unavailable or fails is logged and kept as the printer's
+last error; the alert says so instead of claiming a pause.
 """
 
 from collections.abc import Callable
@@ -16,6 +16,7 @@ from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
+from ..alert_words import Phrase, phrase
 from ..const import LOGGER, PRINTER_ACTION_PAUSE_AND_OFF
 from .health import PrinterHealth
 from .print_watch import pause_call
@@ -68,22 +69,26 @@ class PrinterControls:
             )
         return image
 
-    async def async_pause(self) -> tuple[str, bool]:
+    async def async_pause(self) -> tuple[list[Phrase], bool]:
         """Pause (and power off, if that is the action); return what happened, powered off."""
         pause, power = self.settings.pause_entity, self.settings.power_entity
-        said: list[str] = []
+        said: list[Phrase] = []
         powered_off = False
         if pause:
             domain, service = pause_call(pause)
             paused = await self._async_call(domain, service, pause, "paused")
-            said.append("The print was paused." if paused else f"Pausing failed ({pause}).")
+            said.append(
+                phrase("alert_print_paused")
+                if paused
+                else phrase("alert_print_pause_failed", entity=pause)
+            )
         if self.settings.action == PRINTER_ACTION_PAUSE_AND_OFF and power:
             if await self._async_call("switch", "turn_off", power, "powered_off"):
-                said.append("The printer was powered off.")
+                said.append(phrase("alert_print_powered_off"))
                 powered_off = True
             else:
-                said.append(f"Powering off failed ({power}).")
-        return " ".join(said), powered_off
+                said.append(phrase("alert_print_power_off_failed", entity=power))
+        return said, powered_off
 
     async def _async_call(self, domain: str, service: str, entity_id: str, event: str) -> bool:
         """Call `service` on `entity_id`; fire `event` and return True if it ran."""

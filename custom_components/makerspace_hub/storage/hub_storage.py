@@ -31,6 +31,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.hass_dict import HassKey
 
+from ..alert_words import phrase
 from ..alerts import AlertSender
 from ..const import DOMAIN, LOGGER
 from ..hub_options import HubOptions
@@ -236,14 +237,21 @@ class HubStorage:
         """Count a timeout of `store` (a save past its deadline, or still stuck); alert."""
         self.last_timeout = time.monotonic()
         if store.save_timeouts == OWNER_ALERT_TIMEOUT:
-            self._alert(
+            LOGGER.warning(
+                "Saving the state of %s timed out again (%s timeouts so far)",
+                store.label,
+                store.save_timeouts,
+            )
+            self.alerts.async_send_soon(
                 f"owner_{store.kind}_{store.name}",
-                f"Saving the state of {store.label} timed out again",
-                f"Saving the state of {store.label} timed out again "
-                f"({store.save_timeouts} timeouts so far: a save counts one when it takes "
-                f"longer than {STATE_SAVE_TIMEOUT_SEC:.0f} s, and one more every "
-                f"{STATE_SAVE_RECOUNT_SEC:.0f} s while it stays stuck). The disk of Home "
-                "Assistant is probably slow or hung. Machines keep working from memory.",
+                phrase("alert_storage_owner_title", owner=store.label),
+                phrase(
+                    "alert_storage_owner_message",
+                    owner=store.label,
+                    timeouts=store.save_timeouts,
+                    timeout=f"{STATE_SAVE_TIMEOUT_SEC:.0f}",
+                    recount=f"{STATE_SAVE_RECOUNT_SEC:.0f}",
+                ),
             )
         if self.tracker.record(store.label) is not None:
             # Owners hit by the same hang time out within moments of each other:
@@ -263,18 +271,22 @@ class HubStorage:
     @callback
     def _fleet_alert(self, _now: Any) -> None:
         owners = self.tracker.owners_in_window()
-        self._alert(
-            "fleet",
-            "State storage is slow or hung",
-            f"State saves of {len(owners)} owners timed out within "
-            f"{FLEET_TIMEOUT_WINDOW_SEC:.0f} s: {', '.join(owners)}. The disk of Home "
-            "Assistant is probably slow or hung. Machines keep working from memory.",
+        LOGGER.warning(
+            "State saves of %s owners timed out within %.0f s: %s",
+            len(owners),
+            FLEET_TIMEOUT_WINDOW_SEC,
+            ", ".join(owners),
         )
-
-    @callback
-    def _alert(self, key: str, title: str, message: str) -> None:
-        LOGGER.warning("%s: %s", title, message)
-        self.alerts.async_send_soon(key, title, message)
+        self.alerts.async_send_soon(
+            "fleet",
+            phrase("alert_storage_fleet_title"),
+            phrase(
+                "alert_storage_fleet_message",
+                count=len(owners),
+                seconds=f"{FLEET_TIMEOUT_WINDOW_SEC:.0f}",
+                owners=", ".join(owners),
+            ),
+        )
 
     @callback
     def async_update_health(self, _now: Any = None) -> None:
