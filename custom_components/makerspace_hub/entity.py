@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from homeassistant.components.sensor import SensorEntity
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -96,6 +97,7 @@ class MakerspaceEntity[S: Observable](Entity):
         self.entity_description = description
         self.source = source
         self._shown: tuple[Any, ...] | None = None  # what the last write showed
+        self._native: tuple[Any, ...] | None = None  # a sensor's, before conversions
         self._attr_unique_id = f"{entry.entry_id}_{subentry_id or 'hub'}_{description.key}"
         self._attr_device_info = (
             subentry_device_info(entry.subentries[subentry_id])
@@ -114,7 +116,21 @@ class MakerspaceEntity[S: Observable](Entity):
 
         A hundred boards post every second or so and most posts change nothing an
         entity shows: skipping those writes keeps the event loop and the recorder free.
+        A sensor's state is its native value converted and checked (`SensorEntity.state`,
+        the costliest part of this on every post): an unchanged native value is an
+        unchanged state, so that is looked at first. (A change of the sensor's unit
+        options changes its state too: Home Assistant writes that one itself.)
         """
+        if isinstance(self, SensorEntity):
+            native = (
+                self.available,
+                self.native_value,
+                self.state_attributes,
+                self.extra_state_attributes,
+            )
+            if native == self._native:
+                return
+            self._native = native
         shown = (self.available, self.state, self.state_attributes, self.extra_state_attributes)
         if shown != self._shown:
             self._shown = shown

@@ -45,6 +45,7 @@ from .board_ids import (
     CONF_RETIRED_WEBHOOK_IDS,
     board_ids,
     machine_named,
+    machine_names,
     still_retired,
 )
 from .board_protocol import (
@@ -100,8 +101,8 @@ class RunningHub(Protocol):
     options: HubOptions
 
     @property
-    def machines(self) -> Mapping[str, Machine]:
-        """Return the hub's running machines by subentry id."""
+    def owners(self) -> Mapping[str, object]:
+        """Return the hub's running owners (machines among them) by subentry id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ class BoardGate:
         self._seen: dict[str, dict[str, str | None]] = {}
         self._running = RunningMachines(hass)
         self._warned: set[str] = set()
+        # Each entry's machine names, with the subentries they were read from: Home
+        # Assistant replaces that read-only mapping on every change of a subentry.
+        self._names: dict[str, tuple[Mapping[str, object], dict[str, str]]] = {}
 
     async def async_load(self) -> None:
         """Read the relay-offs of the last run that no machine has heard of yet."""
@@ -174,6 +178,7 @@ class BoardGate:
         """Stop answering a deleted hub's board URLs (Home Assistant answers then)."""
         self._set_routes(entry_id, {})
         self._seen.pop(entry_id, None)
+        self._names.pop(entry_id, None)
 
     @callback
     def _set_routes(self, entry_id: str, routes: dict[str, _Route]) -> None:
@@ -224,6 +229,13 @@ class BoardGate:
         except InvalidConfigError:
             return False  # unreadable options: the safe default
 
+    def _machine_named(self, entry: ConfigEntry, name: str) -> str | None:
+        """Return `machine_named(entry, name)`, without a scan of the subentries per post."""
+        names = self._names.get(entry.entry_id)
+        if names is None or names[0] is not entry.subentries:
+            names = self._names[entry.entry_id] = (entry.subentries, machine_names(entry))
+        return names[1].get(name)
+
     # --- posts -----------------------------------------------------------------------
 
     async def _async_handle(
@@ -264,10 +276,12 @@ class BoardGate:
                 return self._answer_retired(entry, route, update)
             subentry_id = route.machine
             if subentry_id is None:
-                subentry_id = machine_named(entry, required_machine_name(update))
+                subentry_id = self._machine_named(entry, required_machine_name(update))
                 if subentry_id is None:
                     return _answer_unknown_name(where)
-            machine = hub.machines.get(subentry_id) if hub is not None else None
+            # The owner, not `hub.machines`: that one builds a dict of all machines.
+            owner = hub.owners.get(subentry_id) if hub is not None else None
+            machine = owner if isinstance(owner, Machine) else None
             if route.machine is not None:
                 own = entry.subentries.get(subentry_id)
                 name = machine.name if machine is not None else own and own.data.get(CONF_NAME)

@@ -107,6 +107,16 @@ def still_retired(entry: Entry, current: BoardIds, seen: BoardIds) -> BoardIds:
     )
 
 
+def machine_names(entry: Entry) -> dict[str, str]:
+    """Return the subentry id of each machine name (the first machine of a name)."""
+    names: dict[str, str] = {}
+    for subentry in entry.subentries.values():
+        name = subentry.data.get(CONF_NAME)
+        if subentry.subentry_type == SUBENTRY_MACHINE and isinstance(name, str):
+            names.setdefault(name, subentry.subentry_id)
+    return names
+
+
 def machine_named(entry: Entry, name: str) -> str | None:
     """Return the subentry id of the entry's machine with this name (None: none)."""
     return next(

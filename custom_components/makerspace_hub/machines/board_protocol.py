@@ -2,10 +2,13 @@
 
 Pure Python. `parse_board_update` turns a request body into a `BoardUpdate` or
 raises `BoardRequestError` with the HTTP status and a message for the board's log;
-unknown extra keys are ignored. `Reply.as_json` is always exactly the six keys.
+unknown extra keys are ignored. `Reply.as_json` is always exactly the six keys;
+`LastReply` encodes a board's reply once until it changes (a board hears the same
+reply post after post), `reply_body` the few replies given without a machine.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 import json
 import math
 import re
@@ -118,6 +121,37 @@ class Reply:
             "status_led_brightness": self.screen[2],
             "second_relay": self.second_relay,
         }
+
+
+# Replies given without a machine (`board_gate`'s screens, no name): a handful.
+REPLY_BODIES_KEPT = 32
+
+
+@lru_cache(maxsize=REPLY_BODIES_KEPT)
+def reply_body(reply: Reply) -> bytes:
+    """Return the reply's JSON (`Reply.as_json`), UTF-8 encoded."""
+    return json.dumps(reply.as_json()).encode()
+
+
+class LastReply:
+    """A board's last reply and its JSON, encoded again only when the reply changes.
+
+    One per machine rather than a cache of all replies: a reply greets its member by
+    name, and replies kept for long would only add to what the garbage collector walks.
+    """
+
+    __slots__ = ("_body", "_reply")
+
+    def __init__(self) -> None:
+        """Nothing answered yet."""
+        self._reply: Reply | None = None
+        self._body = b""
+
+    def body(self, reply: Reply) -> bytes:
+        """Return the reply's JSON (`Reply.as_json`), UTF-8 encoded."""
+        if reply != self._reply:
+            self._reply, self._body = reply, json.dumps(reply.as_json()).encode()
+        return self._body
 
 
 def _number(body: dict[str, Any], key: str) -> float | None:

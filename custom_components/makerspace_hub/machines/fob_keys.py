@@ -20,6 +20,9 @@ import re
 
 TAG_HEX_DIGITS = 8
 SECRET_BYTES = 32
+# Digests kept in memory (never saved): a card stays in a reader for many posts, and
+# each post compares its digest with the saved one.
+DIGESTS_KEPT = 256
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _TAG_RE = re.compile(rf"fob-[0-9a-f]{{{TAG_HEX_DIGITS}}}")
 
@@ -39,6 +42,7 @@ class FobKeys:
     """The installation's keyed digests of fob codes."""
 
     secret: bytes = field(repr=False)
+    _digests: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Refuse a secret too short to key anything."""
@@ -50,7 +54,12 @@ class FobKeys:
 
     def digest(self, fob: str) -> str:
         """Return the digest that recognises the card with this code."""
-        return self._mac(b"card", fob)
+        digests = self._digests
+        if (known := digests.get(fob)) is None:
+            if len(digests) >= DIGESTS_KEPT:
+                digests.clear()
+            known = digests[fob] = self._mac(b"card", fob)
+        return known
 
     def tag(self, fob: str) -> str:
         """Return the tag that names the card with this code wherever it is shown."""

@@ -28,7 +28,7 @@ from ..issues import async_set_issue
 from ..listeners import EventSource
 from ..storage.owner_store import OwnerStore
 from .alert_texts import alert_text
-from .board_protocol import BoardUpdate, Reply
+from .board_protocol import BoardUpdate, LastReply, Reply
 from .enrollment import CapturedCard, Enrollment
 from .fob_keys import FobKeys
 from .members import Members
@@ -36,12 +36,9 @@ from .rules import MachineState
 from .service import SERVICE_DUE, check_service, lock_before_card, serviced
 from .sessions import AccessEvent, AccessRefusedError, Roster
 from .settings import MachineSettings
+from .state_file import SaveGate
 
 ONLINE_WINDOW = timedelta(seconds=30)
-# A heartbeat that changes only the board's readings (uptime, WiFi, check-in time)
-# is saved at most this often: an SD card need not be written every 10 s.
-READINGS_SAVE_INTERVAL = timedelta(minutes=5)
-_READINGS = ("last_checkin", "telemetry", "uptime", "boot_time", "uptime_lag")
 # While the relay is on, the usage sensor moves on this often.
 USAGE_TICK = timedelta(minutes=1)
 # Events worth an alert when the hub's oops alerts are on, and always.
@@ -87,10 +84,11 @@ class Machine(EventSource[AccessEvent]):
         self.state = MachineState()
         self.keys = keys
         self._online_check: CALLBACK_TYPE | None = None
+        self._quiet_job = HassJob(self._went_quiet, cancel_on_shutdown=True)  # re-armed often
         self._usage_tick: CALLBACK_TYPE | None = None
         self._usage_hours = 0.0
-        self._saved: dict[str, Any] = {}
-        self._saved_at = 0.0
+        self._saves = SaveGate()  # heartbeats that change only readings: every 5 min
+        self.last_reply = LastReply()  # the board's reply, encoded (`webhooks`)
         self._state_lost_reported = False
         self._running = True
         self._enrollment = Enrollment()
@@ -220,9 +218,7 @@ class Machine(EventSource[AccessEvent]):
         """
         if self._online_check is not None:
             self._online_check()
-        self._online_check = async_call_later(
-            self.hass, max(seconds, 0) + 1, HassJob(self._went_quiet, cancel_on_shutdown=True)
-        )
+        self._online_check = async_call_later(self.hass, max(seconds, 0) + 1, self._quiet_job)
 
     @callback
     def _went_quiet(self, _now: Any) -> None:
@@ -328,19 +324,8 @@ class Machine(EventSource[AccessEvent]):
 
     @callback
     def _save(self, *, force: bool = False) -> None:
-        data = self.state.as_dict()
-        readings_only = {k: v for k, v in data.items() if k not in _READINGS} == {
-            k: v for k, v in self._saved.items() if k not in _READINGS
-        }
-        now = time.monotonic()
-        if data == self._saved or (
-            readings_only
-            and not force
-            and now - self._saved_at < READINGS_SAVE_INTERVAL.total_seconds()
-        ):
-            return
-        self.store.save(data)
-        self._saved, self._saved_at = data, now
+        if self._saves.due(*self.state.save_keys(), time.monotonic(), force=force):
+            self.store.save(self.state.as_dict())
 
     @callback
     def _commit(self, events: list[AccessEvent]) -> None:

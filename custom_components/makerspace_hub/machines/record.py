@@ -16,7 +16,8 @@ oopsed nor locked out. `relay` checks the flags itself as well, so that no recor
 """
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from operator import attrgetter
 from typing import Any, Self
 
 from .board_protocol import (
@@ -42,7 +43,7 @@ from .sessions import (
     Session,
 )
 from .settings import MachineSettings
-from .state_file import read_state, saved_form
+from .state_file import MEMORY_ONLY, READINGS, read_state, saved_form
 
 
 @dataclass(slots=True, kw_only=True)
@@ -95,7 +96,27 @@ class MachineRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the state to save (JSON-ready; the card only as its keyed digest)."""
-        return saved_form(asdict(self))
+        # What `dataclasses.asdict` gives, without deep-copying every plain value:
+        # only the session and the telemetry are containers.
+        data = {name: getattr(self, name) for name in _SAVED}
+        data["session"] = None if self.session is None else asdict(self.session)
+        data["telemetry"] = dict(self.telemetry)
+        return saved_form(data)
+
+    def save_keys(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Return (the saved fields but the READINGS, the READINGS), for `SaveGate`.
+
+        Two states have equal keys exactly when their saved forms (`as_dict`) are
+        equal: the same fields, compared by value (the telemetry copied, as the
+        next post replaces it).
+        """
+        return _durable(self), (
+            self.last_checkin,
+            dict(self.telemetry),
+            self.uptime,
+            self.boot_time,
+            self.uptime_lag,
+        )
 
     # --- what the board is told --------------------------------------------------------
 
@@ -181,3 +202,8 @@ class MachineRecord:
         """Return the total hours the relay was on, including a running session."""
         running = now - self.relay_on_since if self.relay_on_since is not None else 0.0
         return (self.usage_seconds + max(running, 0.0)) / 3600
+
+
+# The fields `as_dict` saves, and those of them that are not READINGS.
+_SAVED = tuple(f.name for f in fields(MachineRecord) if f.name not in MEMORY_ONLY)
+_durable = attrgetter(*(name for name in _SAVED if name not in READINGS))

@@ -4,8 +4,9 @@ Pure Python. `read_state` checks a saved dict field by field (with the shared
 validators of `validation`) and returns the fields of a `rules.MachineState`, or
 raises `ValueError` / `TypeError` saying what is wrong; the machine then starts
 locked out ("state lost") and the message becomes the repair issue's problem text.
-`saved_form` turns the state's fields into the dict to write. Nothing here knows
-the rules: the state class calls these two, not the other way round.
+`saved_form` turns the state's fields into the dict to write, and `SaveGate` decides
+which states are written at all. Nothing here knows the rules: the state class calls
+these, not the other way round.
 
 What is never saved: the fob code (the card in the reader is kept as its keyed
 digest, and shown as a keyed tag, see `fob_keys`), and what only this run needs
@@ -31,6 +32,11 @@ from .sessions import CARD_UNKNOWN, NOTICES, Session
 
 # Fields of the state that only the running machine needs: a restart forgets them.
 MEMORY_ONLY = ("unknown_fobs", "heard")
+# The board's readings: nearly every heartbeat changes them (uptime, WiFi, check-in
+# time). A state that changes only these is saved at most every
+# READINGS_SAVE_INTERVAL_SEC: an SD card need not be written every second.
+READINGS = ("last_checkin", "telemetry", "uptime", "boot_time", "uptime_lag")
+READINGS_SAVE_INTERVAL_SEC = 300.0
 
 
 class SavedState(TypedDict):
@@ -70,6 +76,37 @@ def saved_form(fields: dict[str, Any]) -> dict[str, Any]:
             "authorizations": sorted(data["session"]["authorizations"]),
         }
     return data
+
+
+class SaveGate:
+    """Which of a machine's states reach its store.
+
+    A state is written when a saved field other than the READINGS changed since the
+    last write, or when only readings changed and READINGS_SAVE_INTERVAL_SEC passed
+    (or the write is forced); never when nothing saved changed. The state is judged
+    by its keys (`MachineRecord.save_keys`), equal exactly when the saved forms
+    would be: a heartbeat costs no saved form, no copy and no comparison of dicts.
+    """
+
+    __slots__ = ("_durable", "_readings", "_saved_at")
+
+    def __init__(self) -> None:
+        """Nothing written yet: the first state is."""
+        self._durable: tuple[Any, ...] | None = None
+        self._readings: tuple[Any, ...] | None = None
+        self._saved_at = 0.0
+
+    def due(
+        self, durable: tuple[Any, ...], readings: tuple[Any, ...], now: float, *, force: bool
+    ) -> bool:
+        """Return True when the state with these keys is to be written now (monotonic `now`)."""
+        if durable == self._durable and (
+            readings == self._readings
+            or (not force and now - self._saved_at < READINGS_SAVE_INTERVAL_SEC)
+        ):
+            return False
+        self._durable, self._readings, self._saved_at = durable, readings, now
+        return True
 
 
 def read_state(data: Mapping[str, Any]) -> SavedState:

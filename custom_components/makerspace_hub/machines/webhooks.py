@@ -24,6 +24,7 @@ The local-network rule is enforced here rather than by Home Assistant's webhook
 secret, at WARNING; here the board gets a clear 403 and the log a masked id.
 """
 
+from functools import lru_cache
 from http import HTTPStatus
 from ipaddress import ip_address
 
@@ -40,10 +41,13 @@ from .board_protocol import (
     Reply,
     Screen,
     parse_board_update,
+    reply_body,
 )
 from .machine import Machine
 
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT")
+JSON = "application/json"
+ADDRESSES_KEPT = 1024  # remote addresses whose local-network verdict is kept
 
 
 def mask_webhook_id(webhook_id: str) -> str:
@@ -89,15 +93,20 @@ def required_machine_name(update: BoardUpdate) -> str:
     return update.machine_name
 
 
+def _answer(body: bytes) -> web.Response:
+    # What `web.json_response(reply.as_json())` answers, from the encoded reply.
+    return web.Response(body=body, content_type=JSON, charset="utf-8")
+
+
 def machine_reply(machine: Machine, update: BoardUpdate) -> web.Response:
     """Answer a post from the running machine."""
-    return web.json_response(machine.async_handle_update(update).as_json())
+    return _answer(machine.last_reply.body(machine.async_handle_update(update)))
 
 
 def early_reply(screen: Screen) -> web.Response:
     """Answer without a running machine: everything off, `screen` on the display."""
     reply = Reply(relay=False, screen=screen, oops_led=False, second_relay=False)
-    return web.json_response(reply.as_json())
+    return _answer(reply_body(reply))
 
 
 def refuse(where: str, err: BoardRequestError) -> web.Response:
@@ -111,8 +120,14 @@ def from_local_network(hass: HomeAssistant, request: web.Request) -> bool:
     """Return True for a post from the local network (not through the cloud)."""
     if is_cloud_connection(hass) or request.remote is None:
         return False
+    return _is_local_address(request.remote)
+
+
+@lru_cache(maxsize=ADDRESSES_KEPT)
+def _is_local_address(remote: str) -> bool:
+    # The same few boards post every second: parse each address once.
     try:
-        return network_util.is_local(ip_address(request.remote))
+        return network_util.is_local(ip_address(remote))
     except ValueError:
         return False
 

@@ -117,7 +117,13 @@ class StoreReports(Protocol):
         """Count a timeout of `store` (a save past its deadline, or still stuck)."""
 
     def async_save_finished(self, store: "OwnerStore") -> None:
-        """Take note that an attempt of `store` ended (in time or late, ok or failed)."""
+        """Take note that an attempt of `store` ended that changes its health.
+
+        An attempt that timed out, failed, or succeeded after a failure: a save that
+        ends in time like the one before it changes nothing a report shows, and is
+        not reported (a hundred boards' card changes would each re-judge the health
+        of every store and re-check every entity that shows it).
+        """
 
     def async_file_unusable(
         self, store: "OwnerStore", problem: str, set_aside: Path | None
@@ -306,6 +312,7 @@ class OwnerStore:
             attempt.cancel_deadline()
         self._attempt = None
         error = future.exception()
+        health_changed = attempt.timed_out or error is not None or self.last_error is not None
         self._write_ended(error)
         if attempt.timed_out:
             LOGGER.info(
@@ -323,7 +330,8 @@ class OwnerStore:
             self.last_error = str(error) or type(error).__name__
             self._dirty = True
         attempt.settled.set_result(None)
-        self._reports.async_save_finished(self)
+        if health_changed:
+            self._reports.async_save_finished(self)
         if self._retired:
             self._async_delete_file()
         elif self._dirty and error is None:
