@@ -30,8 +30,6 @@ than everything measured).
 import argparse
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
-import contextlib
 from dataclasses import dataclass, replace
 import json
 import math
@@ -40,7 +38,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 from typing import Any
 
 import aiohttp
@@ -50,6 +47,7 @@ from tools.bench.instance import (
     PASSWORD,
     USERNAME,
     HomeAssistantProcess,
+    config_dir,
     free_port,
     members,
     provision,
@@ -434,16 +432,6 @@ def print_survivors(posts: int, survivors: dict[str, Any]) -> None:
         say(f"    {count * per_k:8.1f}  {kind}")
 
 
-@contextlib.contextmanager
-def _config_dir(keep: Path | None) -> Iterator[Path]:
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=False)
-        yield keep
-        return
-    with tempfile.TemporaryDirectory(prefix="makerspace-profile-") as folder:
-        yield Path(folder) / "config"
-
-
 def main() -> int:
     """Parse the command line, profile, print."""
     parser = argparse.ArgumentParser(
@@ -489,8 +477,8 @@ def main() -> int:
     if unknown := set(args.modes) - set(MODES):
         parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
     try:
-        with _config_dir(args.keep) as config_dir:
-            asyncio.run(Profiler(args, config_dir).run())
+        with config_dir(args.keep, "makerspace-profile-") as folder:
+            asyncio.run(Profiler(args, folder).run())
     except (DemoSetupError, TimeoutError, OSError) as err:
         print(f"profile_posts: {err}", file=sys.stderr)
         return 1

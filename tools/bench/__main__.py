@@ -12,7 +12,6 @@ Prints the figures and writes them to `docs/benchmarks.md` (see `--output`).
 
 import argparse
 import asyncio
-from collections.abc import Iterator
 import contextlib
 from datetime import UTC, datetime
 import math
@@ -21,7 +20,6 @@ from pathlib import Path
 import platform
 import random
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -39,6 +37,7 @@ from .instance import (
     USERNAME,
     HomeAssistantProcess,
     Makerspace,
+    config_dir,
     diagnostics,
     free_port,
     members,
@@ -326,16 +325,6 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-@contextlib.contextmanager
-def _config_dir(keep: Path | None) -> Iterator[Path]:
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=False)
-        yield keep
-        return
-    with tempfile.TemporaryDirectory(prefix="makerspace-bench-") as folder:
-        yield Path(folder) / "config"
-
-
 def main() -> int:
     """Parse the command line, measure, print and write the figures."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
@@ -401,8 +390,8 @@ def _run(args: argparse.Namespace, keep: Path | None) -> Results:
         seconds=args.seconds,
     )
     started = time.monotonic()
-    with _config_dir(keep) as config_dir:
-        asyncio.run(Bench(args, config_dir, results).run())
+    with config_dir(keep, "makerspace-bench-") as folder:
+        asyncio.run(Bench(args, folder, results).run())
     results.minutes = (time.monotonic() - started) / 60
     say(f"the run took {results.minutes:.1f} min")
     return results

@@ -9,6 +9,8 @@ recording sensors.
 """
 
 import asyncio
+from collections.abc import Iterator
+import contextlib
 from dataclasses import dataclass
 import json
 from pathlib import Path
@@ -18,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from tools.demo.homeassistant_api import (
@@ -67,6 +70,17 @@ class Member:
     fob: str  # what the board sends
     name: str
     authorizations: frozenset[str]
+
+
+@contextlib.contextmanager
+def config_dir(keep: Path | None, prefix: str) -> Iterator[Path]:
+    """Yield a new config folder: `keep` (created, kept afterwards) or a temporary one."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=False)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        yield Path(folder) / "config"
 
 
 def members(count: int, seed: int = 1) -> list[Member]:
