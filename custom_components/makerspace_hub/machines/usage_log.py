@@ -138,6 +138,9 @@ class UsageLog(OwnerStore):
         account_id: str | None = None,
     ) -> UsageReport:
         """Return the records of sessions that ended in [start, end); raise if unreadable."""
+        # The records in memory are taken before the database is read: a write ending
+        # while it is read takes them out of memory, and the read may predate it.
+        unwritten = [*self._writing, *self._pending]
         select = partial(select_records, machine_ids=machine_ids, account_id=account_id)
         future = run_in_thread(self.hass, select, self.path, self.hub_id, start, end)
         try:
@@ -156,7 +159,7 @@ class UsageLog(OwnerStore):
             )
 
         records = {(r.machine_id, r.start): r for r in stored}
-        for record in [*self._writing, *self._pending]:
+        for record in unwritten:
             if wanted(record):
                 records.setdefault((record.machine_id, record.start), record)
         return UsageReport.of(start, end, records.values())
